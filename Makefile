@@ -1,0 +1,40 @@
+# tierbook — the commands a newcomer can guess.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DEMO_N  ?= 20000
+DEMO_DIR ?= demo-bank
+OUT     ?= out
+
+.PHONY: install demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR)
+	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/pytest -q -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src/tierbook/domain src/tierbook/rules
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.batch
+
+clean:
+	rm -rf $(VENV) $(OUT) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,127 @@
+"""Load a rulebook from YAML (a file or a shipped preset) into typed objects, once.
+
+Errors name the YAML path (``ladders.card_tiers.levels[2].min``) and the reason; the
+rulebook's hash is taken over its validated, canonical form, so comments and key order in
+the file do not change it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tierbook.rules.models import Rulebook
+
+DEFAULT_PRESET = "bank_default"
+
+
+class RulebookError(ValueError):
+    """A rulebook that cannot be used; ``problems`` lists ``(yaml_path, reason)`` pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {reason}" for path, reason in problems)
+        super().__init__(f"rulebook {source} is invalid:\n{lines}")
+
+
+@dataclass(frozen=True)
+class LoadedRulebook:
+    """A validated rulebook with where it came from and its content hash."""
+
+    rulebook: Rulebook
+    source: str
+    sha256: str
+
+    @property
+    def stamp(self) -> dict[str, str]:
+        """What every output records about the rules that produced it."""
+        rb = self.rulebook
+        return {"rulebook_id": rb.id, "rulebook_version": rb.version, "rulebook_sha256": self.sha256}
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("tierbook.rules") / "presets"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def preset_text(name: str) -> str:
+    path = resources.files("tierbook.rules") / "presets" / f"{name}.yaml"
+    if not path.is_file():
+        raise RulebookError(name, [("", f"no preset named {name!r}; known: {', '.join(preset_names())}")])
+    return path.read_text(encoding="utf-8")
+
+
+def load_preset(name: str = DEFAULT_PRESET) -> LoadedRulebook:
+    return parse_rulebook(preset_text(name), source=f"preset:{name}")
+
+
+def load_rulebook(path: str | Path | None) -> LoadedRulebook:
+    """Load ``path``; ``None`` gives the default preset; a bare preset name is accepted too."""
+    if path is None:
+        return load_preset()
+    p = Path(path)
+    if not p.exists() and str(path) in preset_names():
+        return load_preset(str(path))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulebookError(str(p), [("", f"cannot read file: {exc.strerror}")]) from exc
+    return parse_rulebook(text, source=str(p))
+
+
+def parse_rulebook(text: str, source: str = "<string>") -> LoadedRulebook:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise RulebookError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    if not isinstance(raw, dict):
+        raise RulebookError(source, [("", "a rulebook is a YAML mapping with id, version, ladders")])
+    try:
+        rulebook = Rulebook.model_validate(raw)
+    except ValidationError as exc:
+        problems = [(_yaml_path(err["loc"], raw), _reason(err)) for err in exc.errors()]
+        raise RulebookError(source, problems) from exc
+    canonical = json.dumps(rulebook.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return LoadedRulebook(rulebook=rulebook, source=source, sha256=digest)
+
+
+def _reason(err: Any) -> str:
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if err["type"] == "missing":
+        return "required field is missing"
+    if err["type"] == "extra_forbidden":
+        return "unknown field"
+    return msg
+
+
+def _yaml_path(loc: tuple[Any, ...], raw: Any) -> str:
+    """``("ladders", 0, "levels", 2, "min")`` → ``ladders.card_tiers.levels[2].min``."""
+    out = ""
+    node = raw
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            if out.endswith("ladders") and isinstance(item, dict) and "id" in item:
+                label = f".{item['id']}"
+            out += label
+            node = item
+        else:
+            if part in {"function-after[_levels_increase(), tuple[Level, ...]]"}:
+                continue
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
