@@ -148,6 +148,11 @@ class Ladder(_Strict):
 
     @model_validator(mode="after")
     def _policy_fits_measure(self) -> Ladder:
+        if isinstance(self.measure, AumMeasure) and self.measure.period == Period.ROLLING_365:
+            raise ValueError(
+                "measure.period rolling_365 is reported at the as-of date but cannot drive a "
+                "monthly review; use month, quarter or year"
+            )
         purchase = isinstance(self.measure, PurchaseMeasure)
         if isinstance(self.policy, AnnualKeepPolicy) != purchase:
             raise ValueError(

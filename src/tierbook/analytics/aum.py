@@ -1,0 +1,124 @@
+"""Whole-table AUM computations as Ibis expressions (engine-neutral).
+
+The core output is ``bucket_sums``: per customer and day bucket of the review calendar
+(``tierbook.domain.periods``), the sum over the bucket's days of each asset class's balance
+("balance-days") and of the weighted balance. Every average of SPEC §3.1 is a ratio of
+such sums to calendar days, so one scan of the balances serves all periods and ladders.
+
+From daily snapshots the sum is a plain group-by. From change events it is time-weighted:
+each event's balance holds from its date until the next event of the account (or the
+account's close date, or the day after the as-of date); the segment is clipped to each
+bucket it overlaps — no expansion to one row per day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from tierbook.domain.periods import ReviewCalendar
+from tierbook.rules.models import AssetClass
+
+CLASSES: tuple[str, ...] = tuple(c.value for c in AssetClass)
+
+
+def bucket_index(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
+    """The bucket a date falls in (callers filter the date to the window first)."""
+    bounds = cal.boundaries()[1:-1]
+    if not bounds:
+        return ibis.literal(0)
+    return ibis.cases(*[(d < b, i) for i, b in enumerate(bounds)], else_=len(bounds))
+
+
+def _buckets_table(cal: ReviewCalendar) -> ir.Table:
+    return ibis.memtable(
+        {
+            "bucket": list(range(len(cal.buckets))),
+            "b_start": [b.start for b in cal.buckets],
+            "b_stop": [b.end + timedelta(days=1) for b in cal.buckets],
+        }
+    ).cast({"b_start": "date", "b_stop": "date"})
+
+
+def account_bucket_sums_daily(balances: ir.Table, cal: ReviewCalendar) -> ir.Table:
+    """Balance-days per account and bucket from daily end-of-day balances."""
+    t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
+    t = t.mutate(bucket=bucket_index(t.date, cal))
+    return t.group_by(["account_id", "bucket"]).aggregate(bd=t.balance.sum())
+
+
+def account_bucket_sums_events(
+    events: ir.Table, accounts: ir.Table, cal: ReviewCalendar
+) -> ir.Table:
+    """Balance-days per account and bucket from balance-change events (time-weighted)."""
+    stop_all = cal.as_of + timedelta(days=1)
+    w = ibis.window(group_by=events.account_id, order_by=events.date)
+    seg = events.filter(events.date <= cal.as_of).mutate(next_date=events.date.lead().over(w))
+    closes = accounts.select(acc_id=accounts.account_id, close_date=accounts.close_date)
+    seg = seg.left_join(closes, seg.account_id == closes.acc_id)
+    stop = ibis.least(
+        seg.next_date.fill_null(stop_all),
+        seg.close_date.fill_null(stop_all),
+        ibis.literal(stop_all),
+    )
+    seg = seg.select("account_id", "balance", seg_start=seg.date, seg_stop=stop)
+    seg = seg.filter(seg.seg_stop > cal.start, seg.seg_stop > seg.seg_start)
+    b = _buckets_table(cal)
+    j = seg.join(b, [seg.seg_start < b.b_stop, seg.seg_stop > b.b_start])
+    days = ibis.least(j.seg_stop, j.b_stop).delta(ibis.greatest(j.seg_start, j.b_start), "day")
+    j = j.mutate(bd=j.balance * days.cast("float64"))
+    return j.group_by(["account_id", "bucket"]).aggregate(bd=j.bd.sum())
+
+
+def customer_bucket_sums(
+    account_sums: ir.Table, accounts: ir.Table, weights: dict[str, float]
+) -> ir.Table:
+    """Per customer and bucket: weighted balance-days and balance-days of every class."""
+    acc = accounts.select("account_id", "customer_id", "product_type")
+    j = account_sums.join(acc, "account_id")
+    weight = ibis.cases(
+        *[(j.product_type == c, float(weights.get(c, 0.0))) for c in CLASSES], else_=0.0
+    )
+    metrics: dict[str, Any] = {"weighted": (j.bd * weight).sum()}
+    for c in CLASSES:
+        metrics[f"bd_{c}"] = j.bd.sum(where=j.product_type == c).fill_null(0.0)
+    return j.group_by(["customer_id", "bucket"]).aggregate(**metrics)
+
+
+def balances_at(
+    table: ir.Table, accounts: ir.Table, as_of: date, form: str
+) -> ir.Table:
+    """Each account's balance at the end of ``as_of`` (0 rows for accounts without one)."""
+    if form == "daily":
+        t = table.filter(table.date == as_of)
+        return t.select("account_id", "balance")
+    t = table.filter(table.date <= as_of)
+    last = t.group_by("account_id").aggregate(last_date=t.date.max())
+    j = t.join(last, [t.account_id == last.account_id, t.date == last.last_date])
+    j = j.select(account_id=t.account_id, balance=t.balance)
+    closes = accounts.select(acc_id=accounts.account_id, close_date=accounts.close_date)
+    j = j.left_join(closes, j.account_id == closes.acc_id)
+    closed = j.close_date.notnull() & (j.close_date <= as_of)
+    return j.select("account_id", balance=ibis.ifelse(closed, 0.0, j.balance))
+
+
+def daily_flows(
+    transactions: ir.Table, accounts: ir.Table, as_of: date, lookback_days: int
+) -> ir.Table:
+    """Per customer and day within the lookback: inflow and outflow, transfers between the
+    customer's own accounts excluded."""
+    first = as_of - timedelta(days=lookback_days - 1)
+    t = transactions.filter(
+        transactions.date >= first,
+        transactions.date <= as_of,
+        transactions.counterparty_type != "own",
+    )
+    acc = accounts.select("account_id", "customer_id", "product_type")
+    j = t.join(acc, "account_id").filter(lambda r: r.product_type != "loan")
+    return j.group_by(["customer_id", "date"]).aggregate(
+        inflow=j.amount.sum(where=j.direction == "in").fill_null(0.0),
+        outflow=j.amount.sum(where=j.direction == "out").fill_null(0.0),
+    )

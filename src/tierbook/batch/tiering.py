@@ -1,0 +1,146 @@
+"""Tier every customer on every ladder, with history and explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tierbook.analytics.aum import CLASSES
+from tierbook.batch.measures import BucketSums, ladder_history, period_average
+from tierbook.domain.explain import explain_tier
+from tierbook.domain.periods import ReviewCalendar
+from tierbook.domain.tiers import STEPS, TierPath, annual_keep, apply_policy
+from tierbook.rules.models import AnnualKeepPolicy, AumMeasure, Ladder
+
+
+@dataclass(frozen=True)
+class LadderResult:
+    ladder: Ladder
+    measures: np.ndarray  # [customers, reviews]
+    path: TierPath
+    period_label: str
+
+    def level_names(self, idx: np.ndarray) -> np.ndarray:
+        return np.asarray(self.ladder.level_names(), dtype=object)[idx]
+
+
+def tier_aum_ladder(ladder: Ladder, sums: BucketSums, cal: ReviewCalendar) -> LadderResult:
+    measures = ladder_history(ladder, sums, cal)
+    assert isinstance(ladder.measure, AumMeasure)
+    return LadderResult(ladder, measures, apply_policy(ladder, measures), ladder.measure.period)
+
+
+def tier_purchase_ladder(
+    ladder: Ladder, spend: np.ndarray, largest: np.ndarray, cal: ReviewCalendar
+) -> LadderResult:
+    """``spend``/``largest``: ``[customers, buckets]`` purchase sums and maxima."""
+    months = cal.review_months
+    per_month_spend = np.stack(
+        [spend[:, list(cal.period_buckets("month", m))].sum(axis=1) for m in months], axis=1
+    )
+    per_month_max = np.stack(
+        [largest[:, list(cal.period_buckets("month", m))].max(axis=1) for m in months], axis=1
+    )
+    assert isinstance(ladder.policy, AnnualKeepPolicy)
+    path = annual_keep(ladder, per_month_spend, per_month_max, ladder.policy)
+    return LadderResult(ladder, np.cumsum(per_month_spend, axis=1), path, "purchases")
+
+
+def tier_frame(
+    result: LadderResult,
+    customer_ids: pd.Index,
+    sums: BucketSums | None,
+    cal: ReviewCalendar,
+    weights: Mapping[str, float],
+    stamp: Mapping[str, str],
+) -> pd.DataFrame:
+    """One row per customer: final level, measure, threshold, gap, step and explanation."""
+    lad = result.ladder
+    final = result.path.final_levels
+    measure = result.measures[:, -1]
+    mins = np.asarray(lad.thresholds())
+    next_idx = np.minimum(final + 1, len(mins) - 1)
+    has_next = final + 1 < len(mins)
+    frame = pd.DataFrame(
+        {
+            "customer_id": customer_ids,
+            "ladder_id": lad.id,
+            "level": result.level_names(final),
+            "level_index": final,
+            "measure": np.round(measure, 2),
+            "period": result.period_label,
+            "level_min": mins[final],
+            "next_level": np.where(has_next, result.level_names(next_idx), None),
+            "gap_to_next": np.where(has_next, np.round(mins[next_idx] - measure, 2), np.nan),
+            "step": np.asarray(STEPS, dtype=object)[result.path.final_steps],
+            "below_run": result.path.below_runs[:, -1],
+        }
+    )
+    class_avg = None
+    if sums is not None and result.period_label in ("month", "quarter", "year"):
+        class_avg = period_average(sums.by_class, cal, result.period_label)  # [cust, classes]
+        for k, c in enumerate(CLASSES):
+            frame[f"avg_{c}"] = np.round(class_avg[:, k], 2)
+    version = stamp.get("rulebook_version", "")
+    texts = []
+    for i in range(len(frame)):
+        per_class = {c: float(class_avg[i, k]) for k, c in enumerate(CLASSES)} if class_avg is not None else {}
+        texts.append(
+            explain_tier(lad, int(final[i]), float(measure[i]), result.period_label,
+                         int(result.path.final_steps[i]), int(result.path.below_runs[i, -1]),
+                         per_class, weights, version)
+        )
+    frame["explanation"] = texts
+    for k, v in stamp.items():
+        frame[k] = v
+    return frame
+
+
+def history_frame(result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar) -> pd.DataFrame:
+    """Long form: customer × review month with measure, level and policy step."""
+    n, t = result.measures.shape
+    ends = [cal.month_ends[m] for m in cal.review_months]
+    return pd.DataFrame(
+        {
+            "customer_id": np.repeat(customer_ids.to_numpy(), t),
+            "ladder_id": result.ladder.id,
+            "period_end": np.tile(np.asarray(ends, dtype="datetime64[D]"), n),
+            "measure": np.round(result.measures.reshape(-1), 2),
+            "level": result.level_names(result.path.levels.reshape(-1)),
+            "level_index": result.path.levels.reshape(-1),
+            "step": np.asarray(STEPS, dtype=object)[result.path.steps.reshape(-1)],
+        }
+    )
+
+
+def migration_matrix(result: LadderResult, start: int = 0) -> pd.DataFrame:
+    """Customers by level at review ``start`` (rows) and at the last review (columns)."""
+    names = list(result.ladder.level_names())
+    a = pd.Categorical(result.level_names(result.path.levels[:, start]), categories=names)
+    b = pd.Categorical(result.level_names(result.path.final_levels), categories=names)
+    m = pd.crosstab(a, b, dropna=False)
+    m.index.name, m.columns.name = "from", "to"
+    return m
+
+
+def level_changes(result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar) -> pd.DataFrame:
+    """Every upgrade and downgrade in the review history, dated at the review month end."""
+    lv = result.path.levels
+    rows, cols = np.nonzero(lv[:, 1:] != lv[:, :-1])
+    names = np.asarray(result.ladder.level_names(), dtype=object)
+    ends = np.asarray([cal.month_ends[m] for m in cal.review_months], dtype="datetime64[D]")
+    before, after = lv[rows, cols], lv[rows, cols + 1]
+    return pd.DataFrame(
+        {
+            "customer_id": customer_ids.to_numpy()[rows],
+            "ladder_id": result.ladder.id,
+            "date": ends[cols + 1],
+            "direction": np.where(after > before, "upgrade", "downgrade"),
+            "from_level": names[before],
+            "to_level": names[after],
+            "measure": np.round(result.measures[rows, cols + 1], 2),
+        }
+    ).sort_values(["date", "customer_id"], ignore_index=True)
