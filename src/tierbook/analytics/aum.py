@@ -68,7 +68,7 @@ def account_bucket_sums_events(
     seg = seg.filter(seg.seg_stop > cal.start, seg.seg_stop > seg.seg_start)
     b = _buckets_table(cal)
     j = seg.join(b, [seg.seg_start < b.b_stop, seg.seg_stop > b.b_start])
-    days = ibis.least(j.seg_stop, j.b_stop).delta(ibis.greatest(j.seg_start, j.b_start), "day")
+    days = ibis.least(j.seg_stop, j.b_stop).delta(ibis.greatest(j.seg_start, j.b_start), unit="day")
     j = j.mutate(bd=j.balance * days.cast("float64"))
     return j.group_by(["account_id", "bucket"]).aggregate(bd=j.bd.sum())
 

@@ -120,7 +120,7 @@ def _yaml_path(loc: tuple[Any, ...], raw: Any) -> str:
             out += label
             node = item
         else:
-            if part in {"function-after[_levels_increase(), tuple[Level, ...]]"}:
+            if part == "[key]" or str(part).startswith("function-"):
                 continue
             out += f".{part}" if out else str(part)
             node = node.get(part) if isinstance(node, dict) else None

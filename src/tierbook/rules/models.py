@@ -234,10 +234,13 @@ class DataCollection(_Strict):
     vip_min_aum: float = Field(default=100_000, ge=0)
     vip_max_aum: float = Field(default=200_000, ge=0)
     fields: tuple[str, ...] = ("birth_date", "address", "phone")
+    teller_role: Role = Role.TELLER
+    vip_role: Role = Role.VIP_TELLER
 
 
 class BirthdayList(_Strict):
     min_aum: float = Field(default=200_000, ge=0)
+    role: Role = Field(default=Role.BRANCH_MANAGER, description="publishes the list at month end")
 
 
 class Maintenance(_Strict):

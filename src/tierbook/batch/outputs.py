@@ -1,0 +1,76 @@
+"""Write a run's results: Parquet per result, the Excel workbook, the run manifest."""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tierbook.batch.run import RunResult
+
+PARQUET_RESULTS = (
+    "customers",
+    "tiers",
+    "history",
+    "changes",
+    "assignments",
+    "departures",
+    "tasks",
+    "alerts",
+    "birthday_list",
+)
+LIBRARIES = ("tierbook", "ibis-framework", "duckdb", "pyarrow", "pandas", "numpy", "pydantic",
+             "lunardate", "xlsxwriter")
+
+
+def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[str, Any]:
+    """Write everything to ``out`` and return the manifest (also written as manifest.json)."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for name in PARQUET_RESULTS:
+        frame: pd.DataFrame = getattr(result, name)
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+        counts[name] = len(frame)
+    for ladder_id, matrix in result.migrations.items():
+        matrix.reset_index().to_parquet(out / f"migration_{ladder_id}.parquet", index=False)
+    result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8")
+    counts["quarantine"] = len(result.quarantine)
+    manifest = build_manifest(result, counts)
+    if excel:
+        from tierbook.report.workbook import write_run_workbook
+
+        path = out / "tierbook-report.xlsx"
+        write_run_workbook(result, manifest, path)
+        manifest["outputs"]["excel"] = path.name
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    return manifest
+
+
+def build_manifest(result: RunResult, counts: dict[str, int]) -> dict[str, Any]:
+    lr = result.rulebook
+    return {
+        "as_of": result.as_of.isoformat(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rulebook": {**lr.stamp, "source": lr.source},
+        "balance_form": result.balance_form,
+        "inputs": result.files,
+        "row_counts": counts,
+        "timings_s": result.timings,
+        "libraries": {lib: _version(lib) for lib in LIBRARIES},
+        "python": platform.python_version(),
+        "outputs": {name: f"{name}.parquet" for name in PARQUET_RESULTS},
+    }
+
+
+def _version(lib: str) -> str:
+    try:
+        return metadata.version(lib)
+    except metadata.PackageNotFoundError:
+        return "not installed"

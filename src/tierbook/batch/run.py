@@ -1,0 +1,181 @@
+"""The batch: load → 年日均 → tiers → named staff → dated tasks, for one as-of date.
+
+This is the service layer of the batch: it wires the ingest, the engine (Ibis), the pure
+domain rules, assignment and the planner together, and returns every result as frames.
+Writing them out is ``tierbook.batch.outputs``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tierbook.analytics import aum as aum_expr
+from tierbook.analytics.purchases import monthly_purchases
+from tierbook.batch.measures import BucketSums, period_average
+from tierbook.batch.tiering import (
+    LadderResult,
+    history_frame,
+    level_changes,
+    migration_matrix,
+    tier_aum_ladder,
+    tier_frame,
+    tier_purchase_ladder,
+)
+from tierbook.domain.periods import review_calendar
+from tierbook.ingest.dataset import Dataset
+from tierbook.rules.loader import LoadedRulebook
+from tierbook.rules.models import AumMeasure, PurchaseMeasure
+
+Progress = Callable[[str], None]
+
+PROFILE_FIELDS = ("birth_date", "address", "phone")
+
+
+@dataclass
+class RunResult:
+    as_of: date
+    rulebook: LoadedRulebook
+    customers: pd.DataFrame  # one row per customer: averages and level per ladder
+    tiers: pd.DataFrame  # one row per customer and ladder, with explanation
+    history: pd.DataFrame
+    changes: pd.DataFrame
+    migrations: dict[str, pd.DataFrame]
+    assignments: pd.DataFrame
+    departures: pd.DataFrame
+    tasks: pd.DataFrame
+    alerts: pd.DataFrame
+    birthday_list: pd.DataFrame
+    quarantine: pd.DataFrame
+    files: list[dict[str, Any]]
+    balance_form: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Timer:
+    def __init__(self, progress: Progress | None) -> None:
+        self.timings: dict[str, float] = {}
+        self._progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self._progress:
+            self._progress(name)
+        t0 = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - t0, 3)
+
+
+def compute_tiers(
+    ds: Dataset, as_of: date, loaded: LoadedRulebook, timer: Timer
+) -> tuple[pd.DataFrame, dict[str, LadderResult], BucketSums, Any]:
+    """Customers' averages and every ladder's tier path."""
+    rb = loaded.rulebook
+    periods = tuple(
+        lad.measure.period for lad in rb.aum_ladders() if isinstance(lad.measure, AumMeasure)
+    )
+    cal = review_calendar(as_of, 12, periods)
+    customers = ds.tables["customers"].select("customer_id", "branch_id", "kind").to_pandas()
+    customers = customers.sort_values("customer_id", ignore_index=True)
+    index = pd.Index(customers["customer_id"])
+    with timer.stage("aggregate balances"):
+        accounts = ds.tables["accounts"]
+        if ds.balance_form == "daily":
+            acct = aum_expr.account_bucket_sums_daily(ds.tables["balances_daily"], cal)
+        else:
+            acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
+        weights = {k.value: v for k, v in rb.asset_weights.items()}
+        expr = aum_expr.customer_bucket_sums(acct, accounts, weights)
+        sums = BucketSums.from_arrow(expr.to_pyarrow(), index, len(cal.buckets))
+    with timer.stage("tier ladders"):
+        results: dict[str, LadderResult] = {}
+        for lad in rb.ladders:
+            if isinstance(lad.measure, PurchaseMeasure):
+                spend, largest = _purchase_matrices(ds, cal, index)
+                results[lad.id] = tier_purchase_ladder(lad, spend, largest, cal)
+            else:
+                results[lad.id] = tier_aum_ladder(lad, sums, cal)
+    for label, period in (("ytd_avg", "ytd"), ("year_avg", "year"), ("rolling_365_avg", "rolling_365")):
+        customers[label] = np.round(period_average(sums.weighted, cal, period), 2)
+    customers["month_avg"] = np.round(period_average(sums.weighted, cal, "month"), 2)
+    loan_k = aum_expr.CLASSES.index("loan")
+    customers["loan_ytd_avg"] = np.round(period_average(sums.by_class[:, loan_k, :], cal, "ytd"), 2)
+    for lad_id, res in results.items():
+        customers[f"{lad_id}_level"] = res.level_names(res.path.final_levels)
+        customers[f"{lad_id}_measure"] = np.round(res.measures[:, -1], 2)
+    return customers, results, sums, cal
+
+
+def _purchase_matrices(ds: Dataset, cal: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    n, nb = len(index), len(cal.buckets)
+    spend, largest = np.zeros((n, nb)), np.zeros((n, nb))
+    if "purchases" not in ds.tables:
+        return spend, largest
+    t = monthly_purchases(ds.tables["purchases"], cal).to_pyarrow()
+    rows = index.get_indexer(t.column("customer_id").to_numpy(zero_copy_only=False))
+    ok = rows >= 0
+    b = t.column("bucket").to_numpy()[ok]
+    np.add.at(spend, (rows[ok], b), t.column("spend").to_numpy()[ok])
+    np.maximum.at(largest, (rows[ok], b), t.column("largest").to_numpy()[ok])
+    return spend, largest
+
+
+def run_batch(
+    ds: Dataset,
+    as_of: date,
+    loaded: LoadedRulebook,
+    *,
+    previous_assignments: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run the whole chain for ``as_of`` on a loaded dataset."""
+    from tierbook.batch.maintain import assign_and_plan  # planner layer, wired here
+
+    timer = Timer(progress)
+    rb, stamp = loaded.rulebook, loaded.stamp
+    customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer)
+    weights = {k.value: v for k, v in rb.asset_weights.items()}
+    index = pd.Index(customers["customer_id"])
+    with timer.stage("explain tiers"):
+        tiers = pd.concat(
+            [tier_frame(r, index, sums, cal, weights, stamp) for r in results.values()],
+            ignore_index=True,
+        )
+        history = pd.concat([history_frame(r, index, cal) for r in results.values()], ignore_index=True)
+        changes = pd.concat([level_changes(r, index, cal) for r in results.values()], ignore_index=True)
+        migrations = {k: migration_matrix(r) for k, r in results.items()}
+    with timer.stage("assign staff and plan tasks"):
+        maint = assign_and_plan(
+            ds, as_of, loaded, customers, results, cal, previous_assignments
+        )
+    return RunResult(
+        as_of=as_of,
+        rulebook=loaded,
+        customers=customers,
+        tiers=tiers,
+        history=history,
+        changes=changes,
+        migrations=migrations,
+        assignments=maint.assignments,
+        departures=maint.departures,
+        tasks=maint.tasks,
+        alerts=maint.alerts,
+        birthday_list=maint.birthday_list,
+        quarantine=ds.quarantine,
+        files=[f.as_dict() if hasattr(f, "as_dict") else dict(f.__dict__) for f in ds.files],
+        balance_form=ds.balance_form,
+        timings=timer.timings,
+    )
+
+
+def load_previous_assignments(out: Path) -> pd.DataFrame | None:
+    path = out / "assignments.parquet"
+    return pd.read_parquet(path) if path.exists() else None

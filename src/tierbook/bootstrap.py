@@ -1,0 +1,37 @@
+"""The one place that wires settings and engines together."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    engine: str = "duckdb"
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_directory: Path | None = None
+
+    @classmethod
+    def from_env(cls) -> EngineSettings:
+        threads = os.environ.get("TIERBOOK_THREADS")
+        temp = os.environ.get("TIERBOOK_TEMP_DIR")
+        return cls(
+            engine=os.environ.get("TIERBOOK_ENGINE", "duckdb"),
+            threads=int(threads) if threads else None,
+            memory_limit=os.environ.get("TIERBOOK_MEMORY_LIMIT"),
+            temp_directory=Path(temp) if temp else None,
+        )
+
+
+def connect_engine(settings: EngineSettings | None = None) -> Any:
+    """An Ibis backend for the configured engine."""
+    s = settings or EngineSettings.from_env()
+    if s.engine != "duckdb":
+        raise ValueError(f"engine {s.engine!r} is not available yet; use duckdb")
+    from tierbook.analytics.backends.duckdb import connect
+
+    return connect(threads=s.threads, memory_limit=s.memory_limit, temp_directory=s.temp_directory)

@@ -1,0 +1,107 @@
+"""A rulebook is validated data: a bad one is refused with the YAML path and the reason."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tierbook.rules import RulebookError, load_preset, parse_rulebook, preset_names
+from tierbook.rules.loader import preset_text
+
+
+def _default() -> dict:
+    return yaml.safe_load(preset_text("bank_default"))
+
+
+def _problems(doc: dict) -> list[tuple[str, str]]:
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(yaml.safe_dump(doc, allow_unicode=True), source="test.yaml")
+    return info.value.problems
+
+
+def test_every_preset_loads_and_is_stamped_with_id_version_and_hash() -> None:
+    assert {"bank_default", "bank_variant_pb8m", "bank_variant_pb10m", "retail_membership"} <= set(
+        preset_names()
+    )
+    for name in preset_names():
+        stamp = load_preset(name).stamp
+        assert stamp["rulebook_id"] and stamp["rulebook_version"]
+        assert len(stamp["rulebook_sha256"]) == 64
+
+
+def test_non_increasing_threshold_names_ladder_level_and_both_values() -> None:
+    doc = _default()
+    doc["ladders"][0]["levels"][2]["min"] = 100000  # 白金 equal to 金卡
+    [(path, reason)] = _problems(doc)
+    assert path == "ladders.card_tiers.levels"
+    assert "白金 (100000) must exceed 金卡 (100000)" in reason
+
+
+def test_unknown_asset_class_is_refused() -> None:
+    doc = _default()
+    doc["asset_weights"]["crypto"] = 0.5
+    [(path, _reason)] = _problems(doc)
+    assert path == "asset_weights.crypto"
+
+
+def test_loan_takes_no_weight() -> None:
+    doc = _default()
+    doc["asset_weights"]["loan"] = 1.0
+    [(path, reason)] = _problems(doc)
+    assert path == "asset_weights" and "loan is not AUM" in reason
+
+
+def test_unknown_role_is_refused_with_its_path() -> None:
+    doc = _default()
+    doc["ladders"][1]["levels"][1]["roles"] = ["janitor"]
+    [(path, _reason)] = _problems(doc)
+    assert path == "ladders.branch_bands.levels[1].roles[0]"
+
+
+def test_missing_field_is_named() -> None:
+    doc = _default()
+    del doc["version"]
+    [(path, reason)] = _problems(doc)
+    assert (path, reason) == ("version", "required field is missing")
+
+
+def test_unknown_field_is_refused_not_ignored() -> None:
+    doc = _default()
+    doc["ladders"][0]["levels"][1]["minimum"] = 5
+    [(path, reason)] = _problems(doc)
+    assert (path, reason) == ("ladders.card_tiers.levels[1].minimum", "unknown field")
+
+
+def test_first_level_must_start_at_zero() -> None:
+    doc = _default()
+    doc["ladders"][0]["levels"] = doc["ladders"][0]["levels"][1:]
+    [(_, reason)] = _problems(doc)
+    assert "must start at 0" in reason
+
+
+def test_maintenance_must_reference_an_existing_ladder() -> None:
+    doc = _default()
+    doc["maintenance"]["band_ladder"] = "bands"
+    [(_, reason)] = _problems(doc)
+    assert "unknown ladder 'bands'" in reason
+
+
+def test_weights_outside_zero_one_are_refused() -> None:
+    doc = _default()
+    doc["asset_weights"]["fund"] = 1.5
+    [(_, reason)] = _problems(doc)
+    assert "[0, 1]" in reason
+
+
+def test_not_yaml_reports_line_and_column() -> None:
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook("id: x\nladders: [\n", source="broken.yaml")
+    assert "line" in info.value.problems[0][0]
+
+
+def test_hash_ignores_comments_and_key_order() -> None:
+    text = preset_text("bank_default")
+    assert parse_rulebook("# a comment\n" + text).sha256 == load_preset().sha256
+    doc = _default()
+    reordered = {k: doc[k] for k in reversed(list(doc))}
+    assert parse_rulebook(yaml.safe_dump(reordered, allow_unicode=True)).sha256 == load_preset().sha256
