@@ -1,0 +1,103 @@
+"""One benchmark variant per process: ``python -m bench.variants VARIANT DATA AS_OF``.
+
+Prints one JSON line: seconds of the computation (imports excluded), rows scanned, and a
+digest of the result (customers per final-month tier) so the driver can check that every
+variant computes the same answer. Peak RSS is taken by the driver from ``wait4``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+CARD = (0, 100_000, 300_000, 500_000, 1_000_000, 6_000_000)
+WEIGHTS = {"demand_deposit": 1.0, "time_deposit": 1.0, "wealth_management": 0.5, "fund": 0.5,
+           "insurance": 0.5, "precious_metal": 0.5}
+
+
+def _weight_sql(col: str = "a.product_type") -> str:
+    arms = " ".join(f"WHEN '{k}' THEN {v}" for k, v in WEIGHTS.items())
+    return f"CASE {col} {arms} ELSE 0 END"
+
+
+def _tier_counts(month_avg) -> dict[str, int]:
+    import numpy as np
+
+    idx = np.searchsorted(np.asarray(CARD, float), np.round(month_avg, 2), side="right") - 1
+    return {str(k): int(v) for k, v in zip(*np.unique(idx, return_counts=True), strict=True)}
+
+
+def duckdb_sql(data: Path, as_of: date, form: str) -> dict:
+    """Hand-written DuckDB SQL: December's weighted daily average per customer → tier."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    t0 = time.perf_counter()
+    start = date(as_of.year, as_of.month, 1)
+    days = (as_of - start).days + 1
+    acc = f"read_csv('{data}/accounts.csv', all_varchar=true)"
+    if form == "daily":
+        sql = f"""
+        WITH s AS (SELECT account_id, sum(balance) bd FROM read_parquet('{data}/balances_daily/*.parquet')
+                   WHERE date BETWEEN DATE '{start}' AND DATE '{as_of}' GROUP BY account_id)
+        SELECT a.customer_id, sum(s.bd * {_weight_sql()}) / {days} AS avg
+        FROM s JOIN {acc} a USING (account_id) GROUP BY a.customer_id"""
+    else:
+        sql = f"""
+        WITH e AS (SELECT account_id, date, balance,
+                          lead(date) OVER (PARTITION BY account_id ORDER BY date) nxt
+                   FROM read_parquet('{data}/balance_events/*.parquet') WHERE date <= DATE '{as_of}'),
+        s AS (SELECT account_id, sum(balance * (least(coalesce(nxt, DATE '{as_of}' + 1), DATE '{as_of}' + 1)
+                     - greatest(date, DATE '{start}'))) bd
+              FROM e WHERE coalesce(nxt, DATE '{as_of}' + 1) > DATE '{start}' GROUP BY account_id)
+        SELECT a.customer_id, sum(s.bd * {_weight_sql()}) / {days} AS avg
+        FROM s JOIN {acc} a USING (account_id)
+        WHERE a.close_date IS NULL OR a.close_date = '' OR CAST(a.close_date AS DATE) > DATE '{as_of}'
+        GROUP BY a.customer_id"""
+    avg = con.execute(sql).fetchnumpy()["avg"]
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "tiers": _tier_counts(avg)}
+
+
+def pandas_daily(data: Path, as_of: date, form: str) -> dict:
+    """A straightforward pandas version (daily form only)."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    start = date(as_of.year, as_of.month, 1)
+    days = (as_of - start).days + 1
+    bal = pd.read_parquet(data / "balances_daily", columns=["account_id", "date", "balance"])
+    bal = bal[(bal["date"] >= pd.Timestamp(start)) & (bal["date"] <= pd.Timestamp(as_of))]
+    acc = pd.read_csv(data / "accounts.csv", dtype=str)
+    s = bal.groupby("account_id", as_index=False)["balance"].sum()
+    s = s.merge(acc[["account_id", "customer_id", "product_type"]], on="account_id")
+    s["w"] = s["balance"] * s["product_type"].map(WEIGHTS).fillna(0.0)
+    avg = s.groupby("customer_id")["w"].sum() / days
+    return {"seconds": time.perf_counter() - t0, "tiers": _tier_counts(avg.to_numpy())}
+
+
+def tierbook_engine(data: Path, as_of: date, form: str) -> dict:
+    """tierbook: load + validate inputs, 年日均 over 12 months, every ladder's policy."""
+    from tierbook.batch.run import Timer, compute_tiers
+    from tierbook.bootstrap import connect_engine
+    from tierbook.ingest.dataset import load_dataset
+    from tierbook.rules import load_preset
+
+    t0 = time.perf_counter()
+    ds = load_dataset(data, connect_engine(), balances=form)
+    customers, _results, _sums, _cal = compute_tiers(ds, as_of, load_preset(), Timer(None))
+    seconds = time.perf_counter() - t0
+    # Immediate classification of the as-of month, comparable with the references.
+    return {"seconds": seconds, "tiers": _tier_counts(customers["month_avg"].to_numpy())}
+
+
+VARIANTS = {"duckdb_sql": duckdb_sql, "pandas": pandas_daily, "tierbook": tierbook_engine}
+
+if __name__ == "__main__":
+    name, data_dir, as_of_text, form = sys.argv[1:5]
+    out = VARIANTS[name](Path(data_dir), date.fromisoformat(as_of_text), form)
+    print(json.dumps(out))

@@ -1,0 +1,129 @@
+"""Maintenance step of the batch: named staff per customer, then dated tasks and alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tierbook.analytics import aum as aum_expr
+from tierbook.batch.tiering import LadderResult
+from tierbook.domain.periods import ReviewCalendar
+from tierbook.ingest.dataset import Dataset
+from tierbook.planner import plan
+from tierbook.planner.assign import assign_frame
+from tierbook.rules.loader import LoadedRulebook
+
+PROFILE_FIELDS = ("birth_date", "address", "phone")
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    assignments: pd.DataFrame
+    departures: pd.DataFrame
+    tasks: pd.DataFrame
+    alerts: pd.DataFrame
+    birthday_list: pd.DataFrame
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame()
+
+
+def assign_and_plan(
+    ds: Dataset,
+    as_of: date,
+    loaded: LoadedRulebook,
+    customers: pd.DataFrame,
+    results: dict[str, LadderResult],
+    cal: ReviewCalendar,
+    previous: pd.DataFrame | None,
+) -> Maintenance:
+    rb = loaded.rulebook
+    m = rb.maintenance
+    if m is None:
+        return Maintenance(_empty(), _empty(), _empty(), _empty(), _empty())
+    band = results[m.band_ladder]
+    book = customers[["customer_id", "branch_id", "kind"]].copy()
+    book["band"] = band.level_names(band.path.final_levels)
+    book["aum"] = np.round(band.measures[:, -1], 2)
+    staff = ds.tables["staff"].to_pandas()
+    frames = assign_frame(book, rb.ladder(m.band_ladder), staff, as_of, previous)
+    book = book.merge(_profile(ds), on="customer_id", how="left")
+    history = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "customer_id": np.repeat(customers["customer_id"].to_numpy(), r.measures.shape[1]),
+                    "ladder_id": lad_id,
+                    "period_end": np.tile(
+                        [cal.month_ends[i] for i in cal.review_months], len(customers)
+                    ),
+                    "measure": r.measures.reshape(-1),
+                }
+            )
+            for lad_id, r in results.items()
+            if r.period_label != "purchases"
+        ],
+        ignore_index=True,
+    )
+    result = plan(
+        as_of,
+        m,
+        customers=book,
+        assignments=frames.assignments[["customer_id", "role", "staff_id"]].dropna(),
+        maturities=_maturities(ds, as_of, m.maturity.within_days),
+        flows=_flows(ds, as_of, m.large_flow.lookback_days),
+        history=history,
+        ladders={lad.id: lad for lad in rb.ladders},
+        stamp=loaded.stamp,
+    )
+    return Maintenance(
+        frames.assignments, frames.departures, result.tasks, result.alerts, result.birthday_list
+    )
+
+
+def _profile(ds: Dataset) -> pd.DataFrame:
+    """Birth date and which profile fields are missing (the values themselves stay behind)."""
+    t = ds.tables["customers"]
+    frame = t.select("customer_id", *PROFILE_FIELDS).to_pandas()
+    empty = {f: frame[f].isna() | (frame[f].astype(str).str.strip() == "") for f in PROFILE_FIELDS}
+    frame["missing_fields"] = [
+        tuple(f for f in PROFILE_FIELDS if empty[f].iat[i]) for i in range(len(frame))
+    ]
+    frame["birth_date"] = pd.to_datetime(frame["birth_date"]).dt.date
+    return frame[["customer_id", "birth_date", "missing_fields"]]
+
+
+def _maturities(ds: Dataset, as_of: date, within_days: int) -> pd.DataFrame:
+    acc = ds.tables["accounts"]
+    last = as_of + timedelta(days=within_days)
+    due = acc.filter(
+        acc.maturity_date.notnull(),
+        acc.maturity_date > as_of,
+        acc.maturity_date <= last,
+        acc.product_type != "loan",
+    )
+    form = ds.balance_form
+    table = ds.tables["balances_daily" if form == "daily" else "balance_events"]
+    bal = aum_expr.balances_at(table, acc, as_of, form)
+    j = due.left_join(bal, due.account_id == bal.account_id)
+    j = j.select(
+        account_id=due.account_id,
+        customer_id=due.customer_id,
+        product_type=due.product_type,
+        maturity_date=due.maturity_date,
+        balance=j.balance.fill_null(0.0),
+    )
+    return j.to_pandas()
+
+
+def _flows(ds: Dataset, as_of: date, lookback_days: int) -> pd.DataFrame:
+    if "transactions" not in ds.tables:
+        return pd.DataFrame(columns=["customer_id", "date", "inflow", "outflow"])
+    expr: Any = aum_expr.daily_flows(ds.tables["transactions"], ds.tables["accounts"], as_of,
+                                     lookback_days)
+    return expr.to_pandas()
