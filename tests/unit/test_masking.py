@@ -81,6 +81,8 @@ def test_full_mask_and_mask_value():
     assert mask_full("anything") == "***"
     assert mask_value("id", None) is None
     assert mask_value("phone", 13812345678) == "138****5678"
+    assert mask_value("phone", 13812345678.0) == "138****5678"
+    assert mask_value("id", float("nan")) is None
     assert mask_value("name", "李四") == "李*"
 
 

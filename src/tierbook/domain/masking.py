@@ -20,6 +20,7 @@ Amounts are not masked.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Literal
@@ -112,9 +113,15 @@ MASKERS: Mapping[MaskKind, Callable[[str], str]] = {
 
 
 def mask_value(kind: MaskKind, value: object) -> str | None:
-    """Mask any cell value: ``None`` stays ``None``; other values are masked as text."""
+    """Mask any cell value as text: ``None`` and NaN stay missing (``None``); a whole float
+    such as ``13812345678.0`` is masked as the integer it holds."""
     if value is None:
         return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return MASKERS[kind](str(int(value)))
     return MASKERS[kind](str(value))
 
 
