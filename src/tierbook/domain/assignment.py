@@ -23,11 +23,14 @@ in its own branch; head-office roles (``personal_banking``) come from the head-o
 person's book is ranked by AUM (largest first, then ``customer_id``) and the rows ranked
 past the capacity are flagged — the same rows that move first once room appears.
 
-Reasons: ``kept`` (same person as before), ``new`` (no previous person for this role: a new
-customer, a first run, a customer who moved branch, or a role formerly covered by a
-substitute and now staffed), ``band_changed`` (the role is new to the customer because its
-band changed), ``staff_left`` (the previous person is no longer eligible), and
-``capacity_overflow`` (moved off a person above capacity).
+Reasons: ``kept`` (same person as before), ``new`` (no previous person for this role — a new
+customer or a first run — or the previous person is still employed but no longer in this
+customer's pool: the customer or the person moved branch, the person changed role, or the
+role was covered by a stand-in and is staffed now), ``band_changed`` (the role is new to the
+customer because its band changed), ``staff_left`` (the previous person is gone, not yet
+started, or unknown), and ``capacity_overflow`` (moved off a person above capacity).
+``AssignmentResult.departures`` lists the ``staff_left`` moves; ``released`` lists previous
+rows no longer needed (customer gone, band dropped the role, band no longer maintained).
 """
 
 from __future__ import annotations
