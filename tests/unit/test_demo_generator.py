@@ -358,3 +358,19 @@ def test_sampled_wealth_populates_every_level_of_the_ladder(ladder: str) -> None
             minlength=len(mins),
         )
         assert (counts >= 1).all(), (n, counts)
+
+
+def test_accounts_open_on_or_after_their_customer_and_mature_after_opening(bank: Path) -> None:
+    customers = _csv(bank, "customers").set_index("customer_id")["open_date"]
+    accounts = _csv(bank, "accounts")
+    assert (accounts["open_date"].to_numpy() >= customers[accounts["customer_id"]].to_numpy()).all()
+    matured = accounts[accounts["maturity_date"] != ""]
+    assert (matured["maturity_date"] > matured["open_date"]).all()
+
+
+def test_progress_reports_every_chunk(tmp_path: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    summary = generate(tmp_path, customers=50, corporates=2, progress=lambda *a: seen.append(a))
+    assert seen[-1][1] == seen[-1][2]
+    assert summary.rows["customers"] == 52
+    assert summary.paths["balances_daily"] == tmp_path / "balances_daily"

@@ -120,6 +120,9 @@ def holdings(rng: np.random.Generator, plan: Plan, cust_open: np.ndarray, days: 
     big = u(c, 1.2e6, 5e6)
     add(c, DEMAND, big * 0.3, lam=6, sigma=0.02)
     add(c, TIME, big * 0.7, maturity=later(c))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Holdings.build(empty, empty, np.zeros(0), empty)
     out = Holdings.concat(parts)
     out.close[:] = NO_DAY
     return out
