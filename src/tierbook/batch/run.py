@@ -37,7 +37,7 @@ from tierbook.rules.models import AumMeasure, PurchaseMeasure
 
 Progress = Callable[[str], None]
 
-PROFILE_FIELDS = ("birth_date", "address", "phone")
+IDENTITY = ("name", "id_number", "phone")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class RunResult:
     as_of: date
     rulebook: LoadedRulebook
     customers: pd.DataFrame  # one row per customer: averages and level per ladder
+    identities: pd.DataFrame  # name, ID number, phone: raw, never written unmasked
     tiers: pd.DataFrame  # one row per customer and ladder, with explanation
     history: pd.DataFrame
     changes: pd.DataFrame
@@ -160,6 +161,7 @@ def run_batch(
         as_of=as_of,
         rulebook=loaded,
         customers=customers,
+        identities=ds.tables["customers"].select("customer_id", *IDENTITY).to_pandas(),
         tiers=tiers,
         history=history,
         changes=changes,
