@@ -135,8 +135,7 @@ def _chunk(run: _Run, rng: np.random.Generator, ci: int, n_ind: int, n_corp: int
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     epoch = (date(year, 1, 1) - date(1970, 1, 1)).days
     n = n_ind + n_corp
-    site_w = np.linspace(1.4, 0.7, len(sites))
-    branch_of = rng.choice(len(sites), n, p=site_w / site_w.sum())
+    branch_of = rng.choice(len(sites), n, p=staff.branch_weights(len(sites)))
     ind = people.make_individuals(
         rng, n_ind, year=year, sites=sites, branch_of=branch_of[:n_ind],
         wealth=wealth.sample_wealth(rng, n_ind),

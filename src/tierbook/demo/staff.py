@@ -1,7 +1,7 @@
 """Branches and staff of the demo bank, sized to the customer book.
 
 Each branch has every role of seed 004's maintenance split; capacities are the expected
-number of customers of the role's band in a branch, with 30% headroom, so assignment
+number of customers of the role's band in the largest branch, with 50% headroom, so assignment
 fits without being trivially loose. Two head-office personal-banking staff have no branch.
 """
 
@@ -37,10 +37,16 @@ def branch_sites(n: int) -> list[BranchSite]:
     return sites
 
 
+def branch_weights(n: int) -> np.ndarray:
+    """Share of customers per branch: the first branches are the larger ones."""
+    w = np.linspace(1.4, 0.7, n) if n > 1 else np.ones(1)
+    return w / w.sum()
+
+
 def _capacity(per_branch: float, band: tuple[float, float], heads: int) -> int:
     lo, hi = band
     share = share_at_least(lo) - (share_at_least(hi) if math.isfinite(hi) else 0.0)
-    need = per_branch * share * 1.3 / heads
+    need = per_branch * share * 1.5 / heads
     step = 50 if need > 200 else 10
     return max(step, int(math.ceil(need / step) * step))
 
@@ -48,7 +54,7 @@ def _capacity(per_branch: float, band: tuple[float, float], heads: int) -> int:
 def make_staff(
     rng: np.random.Generator, sites: list[BranchSite], customers: int, year: int
 ) -> list[dict[str, object]]:
-    per_branch = customers / max(len(sites), 1)
+    per_branch = customers * float(branch_weights(len(sites)).max())  # the largest branch
     rows: list[dict[str, object]] = []
     start = date(year, 1, 1)
 
