@@ -61,7 +61,7 @@ def demo_data(
     """Generate a seeded demo bank (inputs in the data contract, ground truth in truth/)."""
     from rich.progress import Progress
 
-    from tierbook.demo import generate
+    from tierbook.demo.generator import generate
 
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("generating", total=None)
@@ -71,9 +71,11 @@ def demo_data(
 
         summary = generate(out, customers=customers, corporates=corporates, branches=branches,
                            seed=seed, year=year, progress=progress)
-    console.print(f"[green]demo bank written to {out}[/]")
-    for table, rows in summary.row_counts.items():
+    console.print(f"[green]demo bank written to {out} in {summary.seconds:.1f}s[/]")
+    for table, rows in summary.rows.items():
         console.print(f"  {table:<16} {rows:>12,} rows")
+    labels = ", ".join(f"{k} {v}" for k, v in summary.labels.items())
+    console.print(f"  planted cases (truth/labels.csv, never read by the engine): {labels}")
 
 
 @app.command("run")

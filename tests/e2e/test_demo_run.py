@@ -1,0 +1,169 @@
+"""End to end: a small generated bank through ``tierbook run``; tier counts recomputed
+independently from the raw files with pandas and a plain per-customer policy loop."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tierbook.cli import app
+from tierbook.demo.generator import generate
+
+AS_OF = date(2025, 12, 31)
+# bank_default, typed from seed 001 / 004 rather than read from the code under test.
+CARD = [("普通", 0), ("金卡", 100_000), ("白金", 300_000), ("黑金", 500_000),
+        ("钻石", 1_000_000), ("私人银行", 6_000_000)]
+WEIGHTS = {"demand_deposit": 1.0, "time_deposit": 1.0, "wealth_management": 0.5, "fund": 0.5,
+           "insurance": 0.5, "precious_metal": 0.5, "loan": 0.0}
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bank")
+    generate(out, customers=800, corporates=40, branches=3, seed=11, year=2025)
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", AS_OF.isoformat(),
+                                 "--out", str(out), "--balances", "daily"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _level(x: float) -> int:
+    x = round(x, 2)
+    return max(i for i, (_, m) in enumerate(CARD) if x >= m)
+
+
+def _slow_down(months: list[float]) -> int:
+    """Fast up, slow down, written plainly: 3 below → watch, 3 more → best of last 6."""
+    level, run, quals = _level(months[0]), 0, [_level(months[0])]
+    for x in months[1:]:
+        q = _level(x)
+        quals.append(q)
+        if q > level:
+            level, run = q, 0
+        elif q == level:
+            run = 0
+        else:
+            run += 1
+            if run >= 6:
+                level, run = min(level, max(quals[-6:])), 0
+    return level
+
+
+def _independent_card_counts(bank: Path) -> dict[str, int]:
+    acc = pd.read_csv(bank / "accounts.csv", dtype=str)
+    cust = pd.read_csv(bank / "customers.csv", dtype=str)
+    bal = pd.read_parquet(bank / "balances_daily")
+    bal["date"] = pd.to_datetime(bal["date"])
+    bal = bal[(bal["date"] >= "2025-01-01") & (bal["date"] <= "2025-12-31")]
+    bal = bal.merge(acc[["account_id", "customer_id", "product_type"]], on="account_id")
+    bal["w"] = bal["balance"] * bal["product_type"].map(WEIGHTS)
+    bal["month"] = bal["date"].dt.month
+    sums = bal.groupby(["customer_id", "month"])["w"].sum().unstack(fill_value=0.0)
+    sums = sums.reindex(index=cust["customer_id"], columns=range(1, 13), fill_value=0.0)
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+    avgs = sums.to_numpy() / days
+    counts: dict[str, int] = {}
+    for row in avgs:
+        name = CARD[_slow_down(list(row))][0]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def test_card_tier_counts_match_an_independent_recomputation(bank: Path, run_dir: Path) -> None:
+    tiers = pd.read_parquet(run_dir / "tiers.parquet")
+    card = tiers[tiers["ladder_id"] == "card_tiers"]
+    got = card["level"].value_counts().to_dict()
+    assert got == _independent_card_counts(bank)
+    assert len(card) == len(pd.read_csv(bank / "customers.csv"))
+
+
+def test_event_form_gives_the_same_tiers_as_daily_snapshots(bank: Path, run_dir: Path,
+                                                            tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", "2025-12-31",
+                                 "--out", str(tmp_path), "--balances", "events", "--no-excel",
+                                 "--quiet"])
+    assert result.exit_code == 0, result.output
+    daily = pd.read_parquet(run_dir / "tiers.parquet").sort_values(["ladder_id", "customer_id"])
+    events = pd.read_parquet(tmp_path / "tiers.parquet").sort_values(["ladder_id", "customer_id"])
+    assert list(daily["level"]) == list(events["level"])
+    np.testing.assert_allclose(daily["measure"], events["measure"], atol=0.011)
+
+
+def test_manifest_records_rulebook_inputs_counts_and_versions(run_dir: Path) -> None:
+    m = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["rulebook"]["rulebook_id"] == "bank-default"
+    assert len(m["rulebook"]["rulebook_sha256"]) == 64
+    assert {f["table"] for f in m["inputs"]} >= {"customers", "accounts", "balances_daily"}
+    assert all(len(f["sha256"]) == 64 for f in m["inputs"])
+    assert m["row_counts"]["tiers"] == 2 * m["row_counts"]["customers"]
+    assert m["libraries"]["duckdb"] != "not installed"
+
+
+def test_workbook_has_every_sheet_and_no_raw_identity(bank: Path, run_dir: Path) -> None:
+    wb = openpyxl.load_workbook(run_dir / "tierbook-report.xlsx", read_only=True)
+    names = " ".join(wb.sheetnames)
+    for part in ("分层汇总", "customers", "迁移", "changes", "staff books", "tasks", "alerts",
+                 "quarantine"):
+        assert part in names
+    raw = pd.read_csv(bank / "customers.csv", dtype=str)
+    secrets = set(raw["id_number"].dropna()) | set(raw["phone"].dropna().str.replace(r"\D", "", regex=True).str[-11:])
+    ws = wb[[n for n in wb.sheetnames if "customers" in n][0]]
+    rows = ws.iter_rows(values_only=True)
+    next(rows)
+    header = list(next(rows))
+    id_col = header.index("id_number")
+    seen = 0
+    for row in rows:
+        cell = row[id_col]
+        if cell:
+            assert re.fullmatch(r"[0-9A-Z]{4}\*{10}[0-9A-Z]{4}", str(cell))
+            seen += 1
+        assert not secrets.intersection(str(v) for v in row if v is not None)
+    assert seen > 0
+
+
+def test_explain_names_the_level_threshold_and_rulebook(run_dir: Path) -> None:
+    tiers = pd.read_parquet(run_dir / "tiers.parquet")
+    cid = tiers[(tiers["ladder_id"] == "card_tiers") & (tiers["level"] == "金卡")]["customer_id"].iloc[0]
+    result = runner.invoke(app, ["explain", cid, "--run", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert "card_tiers=金卡" in result.output
+    assert "100,000.00" in result.output
+    assert "2025.1" in result.output
+
+
+def test_second_run_keeps_staff(bank: Path, run_dir: Path) -> None:
+    before = pd.read_parquet(run_dir / "assignments.parquet")
+    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", "2025-12-31",
+                                 "--out", str(run_dir), "--no-excel", "--quiet"])
+    assert result.exit_code == 0, result.output
+    after = pd.read_parquet(run_dir / "assignments.parquet")
+    merged = before.merge(after, on=["customer_id", "role"], suffixes=("_a", "_b"))
+    assert len(merged) == len(before) == len(after)
+    assert (merged["staff_id_a"] == merged["staff_id_b"]).all()
+    assert set(after["reason"]) == {"kept"}
+
+
+def test_bad_as_of_and_bad_rulebook_fail_with_a_message(bank: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", "2025-13-01"])
+    assert result.exit_code == 2 and "not a date" in result.output
+    bad = tmp_path / "r.yaml"
+    bad.write_text("id: x\nversion: '1'\nladders: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["rules", "check", str(bad)])
+    assert result.exit_code == 2 and "ladders" in result.output
