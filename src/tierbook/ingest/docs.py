@@ -63,10 +63,11 @@ quarantined parent is quarantined too (`UNKNOWN_REFERENCE`).
 
 The large tables (`balances_daily`, `balance_events`, `transactions`) are validated set-based
 in DuckDB; their clean tables stay lazy. The duplicate-key check of a large table is a GROUP
-BY over its key (as many groups as rows): on 100M rows it is the costliest step of the load
-and its hash table needs memory beyond a few hundred MB unless the DuckDB connection has a
-`memory_limit`, in which case DuckDB spills it to its temp directory. Pass
-`check_keys=False` to skip it for sources known to be unique.
+BY over its key with as many groups as rows, run in slices of 20M rows of the key's hash; it
+is by far the costliest step. Measured on 100M daily balances (2 cores, DuckDB
+`memory_limit=400MB`, machine shared): the load took about 15 s and 560 MB RSS with
+`check_keys=False`, about 125 s and 830 MB RSS with the key check. Pass `check_keys=False`
+for sources known to be unique (for example an export keyed by the core system).
 
 Fatal problems stop the load with `IngestError` naming the file and the reason: a required
 table or a required column missing, an unreadable file (not UTF-8, not a valid workbook or
