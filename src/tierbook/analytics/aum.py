@@ -33,21 +33,38 @@ def bucket_index(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
     return ibis.cases(*[(d < b, i) for i, b in enumerate(bounds)], else_=len(bounds))
 
 
-def _buckets_table(cal: ReviewCalendar) -> ir.Table:
-    return ibis.memtable(
-        {
-            "bucket": list(range(len(cal.buckets))),
-            "b_start": [b.start for b in cal.buckets],
-            "b_stop": [b.end + timedelta(days=1) for b in cal.buckets],
-        }
-    ).cast({"b_start": "date", "b_stop": "date"})
-
-
 def account_bucket_sums_daily(balances: ir.Table, cal: ReviewCalendar) -> ir.Table:
-    """Balance-days per account and bucket from daily end-of-day balances."""
+    """Balance-days per account and bucket from daily end-of-day balances.
+
+    Also ``day_or`` and ``day_sum``: the OR and the SUM of ``2 ** (day of the window mod
+    32)`` over the bucket's rows (a bucket is at most 31 days). They differ exactly when a
+    day appears twice: a duplicate key found in the same scan, with no extra pass. The sum
+    is taken in float64, exact below 2**53."""
     t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
-    t = t.mutate(bucket=bucket_index(t.date, cal))
-    return t.group_by(["account_id", "bucket"]).aggregate(bd=t.balance.sum())
+    day = t.date.delta(ibis.literal(cal.start), unit="day")
+    bit = ibis.literal(1, "int64") << (day % 32).cast("int64")
+    t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=bit)
+    return t.group_by(["account_id", "bucket"]).aggregate(
+        bd=t.balance.sum(),
+        day_or=t.day_bit.bit_or(),
+        day_sum=t.day_bit.cast("float64").sum(),
+    )
+
+
+def _bucket_of_day(day: ir.IntegerValue, cal: ReviewCalendar) -> ir.IntegerValue:
+    """Bucket of the ``day``-th day of the window, by look-up in a constant array."""
+    table = [i for i, b in enumerate(cal.buckets) for _ in range(b.days)]
+    return ibis.literal(table, type="array<int16>")[day].cast("int16")
+
+
+def duplicate_day_accounts(
+    balances: ir.Table, accounts: ir.Table, customer_ids: list[str], cal: ReviewCalendar
+) -> ir.Table:
+    """Accounts of ``customer_ids`` with a day given twice (see ``account_bucket_sums_daily``)."""
+    own = accounts.filter(accounts.customer_id.isin(customer_ids)).select("account_id")
+    sums = account_bucket_sums_daily(balances.semi_join(own, "account_id"), cal)
+    t = sums.filter(sums.day_or.cast("float64") != sums.day_sum)
+    return t.select("account_id").distinct()
 
 
 def account_bucket_sums_events(
@@ -66,11 +83,16 @@ def account_bucket_sums_events(
     )
     seg = seg.select("account_id", "balance", seg_start=seg.date, seg_stop=stop)
     seg = seg.filter(seg.seg_stop > cal.start, seg.seg_stop > seg.seg_start)
-    b = _buckets_table(cal)
-    j = seg.join(b, [seg.seg_start < b.b_stop, seg.seg_stop > b.b_start])
-    days = ibis.least(j.seg_stop, j.b_stop).delta(ibis.greatest(j.seg_start, j.b_start), unit="day")
-    j = j.mutate(bd=j.balance * days.cast("float64"))
-    return j.group_by(["account_id", "bucket"]).aggregate(bd=j.bd.sum())
+    # One row per bucket the segment overlaps: unnest the range of bucket indices.
+    first = bucket_index(ibis.greatest(seg.seg_start, ibis.literal(cal.start)), cal)
+    last = bucket_index(seg.seg_stop - ibis.interval(days=1), cal)
+    seg = seg.mutate(bucket=ibis.range(first, last + 1).unnest())
+    starts = ibis.literal([b.start for b in cal.buckets], type="array<date>")
+    stops = ibis.literal([b.end + timedelta(days=1) for b in cal.buckets], type="array<date>")
+    lo = ibis.greatest(seg.seg_start, starts[seg.bucket])
+    hi = ibis.least(seg.seg_stop, stops[seg.bucket])
+    seg = seg.mutate(bd=seg.balance * hi.delta(lo, unit="day").cast("float64"))
+    return seg.group_by(["account_id", "bucket"]).aggregate(bd=seg.bd.sum())
 
 
 def customer_bucket_sums(
@@ -83,6 +105,8 @@ def customer_bucket_sums(
         *[(j.product_type == c, float(weights.get(c, 0.0))) for c in CLASSES], else_=0.0
     )
     metrics: dict[str, Any] = {"weighted": (j.bd * weight).sum()}
+    if "day_or" in account_sums.columns:
+        metrics["duplicate_days"] = (j.day_or.cast("float64") != j.day_sum).sum().cast("int64")
     for c in CLASSES:
         metrics[f"bd_{c}"] = j.bd.sum(where=j.product_type == c).fill_null(0.0)
     return j.group_by(["customer_id", "bucket"]).aggregate(**metrics)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from tierbook.batch.tiering import render_explanations
+from tierbook.rules.models import Rulebook
+
 
 def explain_customer(run_dir: Path, customer_id: str) -> str:
     tiers_path = run_dir / "tiers.parquet"
@@ -23,10 +26,14 @@ def explain_customer(run_dir: Path, customer_id: str) -> str:
         f"customer {customer_id} as of {manifest['as_of']} — rulebook {rb['rulebook_id']} "
         f"{rb['rulebook_version']} (sha256 {rb['rulebook_sha256'][:12]}…)"
     ]
+    rulebook = Rulebook.model_validate_json((run_dir / "rulebook.json").read_text(encoding="utf-8"))
+    weights = {k.value: v for k, v in rulebook.asset_weights.items()}
     for _, row in tiers.iterrows():
+        ladder = rulebook.ladder(str(row["ladder_id"]))
+        [text] = render_explanations(row.to_frame().T, ladder, weights)
         lines.append("")
         lines.append(f"[{row['ladder_id']}] {row['level']}")
-        lines.extend(f"  - {part}" for part in str(row["explanation"]).split("; "))
+        lines.extend(f"  - {part}" for part in text.split("; "))
         h = history[history["ladder_id"] == row["ladder_id"]].sort_values("period_end")
         trail = ", ".join(
             f"{pd.Timestamp(r.period_end):%Y-%m} {r.measure:,.0f}→{r.level}({r.step})"

@@ -25,18 +25,31 @@ class BucketSums:
     by_class: np.ndarray  # [customers, classes, buckets]
 
     @classmethod
-    def from_arrow(cls, table: pa.Table, index: pd.Index, n_buckets: int) -> BucketSums:
-        n = len(index)
-        rows = index.get_indexer(table.column("customer_id").to_numpy(zero_copy_only=False))
-        keep = rows >= 0  # balances of customers that were quarantined are set aside
+    def empty(cls, n_customers: int, n_buckets: int) -> BucketSums:
+        return cls(np.zeros((n_customers, n_buckets)),
+                   np.zeros((n_customers, len(CLASSES), n_buckets)))
+
+    def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
+        """Add a batch of per-customer bucket sums; return the ids of customers the batch
+        flags with duplicate days. Rows of customers not in ``index`` (set aside by the
+        ingest) are ignored."""
+        rows = index.get_indexer(batch.column("customer_id").to_numpy(zero_copy_only=False))
+        keep = rows >= 0
         rows = rows[keep]
-        b = table.column("bucket").to_numpy()[keep].astype(np.int64)
-        weighted = np.zeros((n, n_buckets))
-        np.add.at(weighted, (rows, b), table.column("weighted").to_numpy()[keep])
-        by_class = np.zeros((n, len(CLASSES), n_buckets))
+        b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.weighted[rows, b] += batch.column("weighted").to_numpy(zero_copy_only=False)[keep]
         for k, c in enumerate(CLASSES):
-            np.add.at(by_class[:, k, :], (rows, b), table.column(f"bd_{c}").to_numpy()[keep])
-        return cls(weighted, by_class)
+            self.by_class[rows, k, b] += batch.column(f"bd_{c}").to_numpy(zero_copy_only=False)[keep]
+        if "duplicate_days" not in batch.schema.names:
+            return []
+        dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0
+        return list(index[rows[dup]])
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, index: pd.Index, n_buckets: int) -> BucketSums:
+        sums = cls.empty(len(index), n_buckets)
+        sums.add(table, index)
+        return sums
 
 
 def period_average(sums: np.ndarray, cal: ReviewCalendar, period: str, month: int | None = None):

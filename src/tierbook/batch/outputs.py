@@ -39,6 +39,9 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
     for ladder_id, matrix in result.migrations.items():
         matrix.reset_index().to_parquet(out / f"migration_{ladder_id}.parquet", index=False)
     result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8")
+    (out / "rulebook.json").write_text(
+        result.rulebook.rulebook.model_dump_json(indent=2), encoding="utf-8"
+    )
     counts["quarantine"] = len(result.quarantine)
     manifest = build_manifest(result, counts)
     if excel:

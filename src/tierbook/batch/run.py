@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.analytics import aum as aum_expr
+from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
@@ -88,14 +89,7 @@ def compute_tiers(
     customers = customers.sort_values("customer_id", ignore_index=True)
     index = pd.Index(customers["customer_id"])
     with timer.stage("aggregate balances"):
-        accounts = ds.tables["accounts"]
-        if ds.balance_form == "daily":
-            acct = aum_expr.account_bucket_sums_daily(ds.tables["balances_daily"], cal)
-        else:
-            acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
-        weights = {k.value: v for k, v in rb.asset_weights.items()}
-        expr = aum_expr.customer_bucket_sums(acct, accounts, weights)
-        sums = BucketSums.from_arrow(expr.to_pyarrow(), index, len(cal.buckets))
+        sums = _bucket_sums(ds, cal, index, {k.value: v for k, v in rb.asset_weights.items()})
     with timer.stage("tier ladders"):
         results: dict[str, LadderResult] = {}
         for lad in rb.ladders:
@@ -113,6 +107,36 @@ def compute_tiers(
         customers[f"{lad_id}_level"] = res.level_names(res.path.final_levels)
         customers[f"{lad_id}_measure"] = np.round(res.measures[:, -1], 2)
     return customers, results, sums, cal
+
+
+def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, float]) -> BucketSums:
+    """Balance-days per customer and bucket in one scan of the balances. Daily snapshots are
+    checked for duplicate days in the same scan; if some customer has one, the ingest checks
+    the keys of that customer's accounts (duplicates go to the quarantine) and the sums are
+    taken again on the clean rows."""
+    accounts = ds.tables["accounts"]
+    if ds.balance_form == "events":
+        acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
+        return _stream(acct, ds, cal, index, weights)[0]
+    balances = ds.tables["balances_daily"]
+    sums, flagged = _stream(aum_expr.account_bucket_sums_daily(balances, cal), ds, cal, index, weights)
+    if flagged:
+        dup = aum_expr.duplicate_day_accounts(balances, accounts, sorted(set(flagged)), cal)
+        ds.check_keys_for("balances_daily", dup.to_pyarrow().column("account_id").to_pylist())
+        acct = aum_expr.account_bucket_sums_daily(ds.tables["balances_daily"], cal)
+        sums, _ = _stream(acct, ds, cal, index, weights)
+    return sums
+
+
+def _stream(acct: Any, ds: Dataset, cal: Any, index: pd.Index,
+            weights: dict[str, float]) -> tuple[BucketSums, list[str]]:
+    """Customer sums streamed in record batches into the matrices (no whole result held)."""
+    expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], weights)
+    sums = BucketSums.empty(len(index), len(cal.buckets))
+    flagged: list[str] = []
+    for batch in duck.record_batches(ds.con, expr):
+        flagged += sums.add(batch, index)
+    return sums, flagged
 
 
 def _purchase_matrices(ds: Dataset, cal: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -143,11 +167,10 @@ def run_batch(
     timer = Timer(progress)
     rb, stamp = loaded.rulebook, loaded.stamp
     customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer)
-    weights = {k.value: v for k, v in rb.asset_weights.items()}
     index = pd.Index(customers["customer_id"])
     with timer.stage("explain tiers"):
         tiers = pd.concat(
-            [tier_frame(r, index, sums, cal, weights, stamp) for r in results.values()],
+            [tier_frame(r, index, sums, cal, stamp) for r in results.values()],
             ignore_index=True,
         )
         history = pd.concat([history_frame(r, index, cal) for r in results.values()], ignore_index=True)

@@ -54,10 +54,10 @@ def tier_frame(
     customer_ids: pd.Index,
     sums: BucketSums | None,
     cal: ReviewCalendar,
-    weights: Mapping[str, float],
     stamp: Mapping[str, str],
 ) -> pd.DataFrame:
-    """One row per customer: final level, measure, threshold, gap, step and explanation."""
+    """One row per customer: final level, measure, threshold, gap to the next level, policy
+    step and per-class averages — everything its explanation is rendered from."""
     lad = result.ladder
     final = result.path.final_levels
     measure = result.measures[:, -1]
@@ -79,24 +79,31 @@ def tier_frame(
             "below_run": result.path.below_runs[:, -1],
         }
     )
-    class_avg = None
     if sums is not None and result.period_label in ("month", "quarter", "year"):
         class_avg = period_average(sums.by_class, cal, result.period_label)  # [cust, classes]
         for k, c in enumerate(CLASSES):
             frame[f"avg_{c}"] = np.round(class_avg[:, k], 2)
-    version = stamp.get("rulebook_version", "")
-    texts = []
-    for i in range(len(frame)):
-        per_class = {c: float(class_avg[i, k]) for k, c in enumerate(CLASSES)} if class_avg is not None else {}
-        texts.append(
-            explain_tier(lad, int(final[i]), float(measure[i]), result.period_label,
-                         int(result.path.final_steps[i]), int(result.path.below_runs[i, -1]),
-                         per_class, weights, version)
-        )
-    frame["explanation"] = texts
     for k, v in stamp.items():
         frame[k] = v
     return frame
+
+
+def render_explanations(
+    frame: pd.DataFrame, ladder: Ladder, weights: Mapping[str, float]
+) -> list[str]:
+    """The explanation sentence of every row of a ``tier_frame`` (rendered on demand: the
+    structured columns are what is stored)."""
+    avg_cols = [c for c in CLASSES if f"avg_{c}" in frame.columns]
+    step_index = {name: i for i, name in enumerate(STEPS)}
+    texts = []
+    for row in frame.itertuples(index=False):
+        per_class = {c: float(getattr(row, f"avg_{c}")) for c in avg_cols}
+        texts.append(
+            explain_tier(ladder, int(row.level_index), float(row.measure), str(row.period),
+                         step_index[str(row.step)], int(row.below_run), per_class, weights,
+                         str(row.rulebook_version))
+        )
+    return texts
 
 
 def history_frame(result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar) -> pd.DataFrame:

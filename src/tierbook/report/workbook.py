@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tierbook.batch.tiering import render_explanations
 from tierbook.report.excel import Sheet, about_sheet, write_workbook
 
 if TYPE_CHECKING:
@@ -22,8 +23,9 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
         sheets.append(Sheet(f"分层汇总 {lad.id}", f"{lad.title} — {as_of}",
                             tier_summary(result.tiers, lad.id, list(lad.level_names()))))
     customers = result.customers.merge(result.identities, on="customer_id", how="left")
-    wide = result.tiers.pivot(index="customer_id", columns="ladder_id",
-                              values=["level", "step", "explanation"])
+    tiers = with_explanations(result)
+    wide = tiers.pivot(index="customer_id", columns="ladder_id",
+                       values=["level", "step", "explanation"])
     wide.columns = [f"{lad}_{col}" for col, lad in wide.columns]
     customers = customers.merge(wide.reset_index(), on="customer_id", how="left")
     ident = [c for c in IDENTITY_MASKS if c in customers.columns]
@@ -44,6 +46,17 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
     sheets.append(Sheet("下月生日 birthdays", "next month's birthday list", result.birthday_list))
     sheets.append(Sheet("隔离 quarantine", "rows set aside by validation", result.quarantine))
     return sheets
+
+
+def with_explanations(result: RunResult) -> pd.DataFrame:
+    rb = result.rulebook.rulebook
+    weights = {k.value: v for k, v in rb.asset_weights.items()}
+    parts = []
+    for lad in rb.ladders:
+        part = result.tiers[result.tiers["ladder_id"] == lad.id].copy()
+        part["explanation"] = render_explanations(part, lad, weights)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def tier_summary(tiers: pd.DataFrame, ladder_id: str, levels: list[str]) -> pd.DataFrame:

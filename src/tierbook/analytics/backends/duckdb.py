@@ -24,4 +24,31 @@ def connect(
         config["memory_limit"] = memory_limit
     if temp_directory:
         config["temp_directory"] = str(temp_directory)
-    return ibis.duckdb.connect(str(database), **config)
+    con = ibis.duckdb.connect(str(database), **config)
+    con.raw_sql("SET enable_progress_bar = false")  # a session option, not a global one
+    return con
+
+
+def materialize(con: Any, expr: Any, name: str) -> Any:
+    """Store ``expr`` as a temporary table and return it. (Ibis 12's ``create_table(temp=True)``
+    emits SQL that DuckDB 2.0 rejects, hence plain SQL here.)"""
+    con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {con.compile(expr)}')
+    return con.table(name)
+
+
+def drop(con: Any, name: str) -> None:
+    con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def record_batches(con: Any, expr: Any, rows: int = 256_000) -> Any:
+    """Stream ``expr``'s result as Arrow record batches. (Ibis 12's ``to_pyarrow_batches``
+    calls ``fetch_record_batch``, which DuckDB 2.0 renamed ``to_arrow_reader``.)"""
+    for table in _memtables(expr):
+        con._register_in_memory_table(table)
+    return con.con.execute(con.compile(expr)).to_arrow_reader(rows)
+
+
+def _memtables(expr: Any) -> list[Any]:
+    import ibis.expr.operations as ops
+
+    return list(expr.op().find(ops.InMemoryTable))
