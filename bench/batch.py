@@ -32,7 +32,7 @@ def ensure_bank(n: int, path: Path, console: Console) -> None:
     console.print(f"generating a demo bank of {n:,} customers in {path} (once)…")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "tierbook.cli", "demo-data", "--customers", str(n),
-                    "--out", str(path)], check=True)
+                    "--out", str(path), "--no-flaws"], check=True)
     console.print(f"  generated in {time.perf_counter() - t0:.0f}s")
 
 

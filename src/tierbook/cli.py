@@ -57,6 +57,7 @@ def demo_data(
     branches: Annotated[int, typer.Option()] = 8,
     seed: Annotated[int, typer.Option()] = 7,
     year: Annotated[int, typer.Option(help="calendar year of the data")] = 2025,
+    flaws: Annotated[bool, typer.Option(help="plant a few bad rows for the quarantine")] = True,
 ) -> None:
     """Generate a seeded demo bank (inputs in the data contract, ground truth in truth/)."""
     from rich.progress import Progress
@@ -71,6 +72,11 @@ def demo_data(
 
         summary = generate(out, customers=customers, corporates=corporates, branches=branches,
                            seed=seed, year=year, progress=progress)
+    if flaws:
+        from tierbook.demo.flaws import plant_flaws
+
+        planted = plant_flaws(out, year)
+        console.print(f"  planted {len(planted)} bad input rows (truth/flaws.csv)")
     console.print(f"[green]demo bank written to {out} in {summary.seconds:.1f}s[/]")
     for table, rows in summary.rows.items():
         console.print(f"  {table:<16} {rows:>12,} rows")

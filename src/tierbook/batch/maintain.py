@@ -53,23 +53,8 @@ def assign_and_plan(
     staff = ds.tables["staff"].to_pandas()
     frames = assign_frame(book, rb.ladder(m.band_ladder), staff, as_of, previous)
     book = book.merge(_profile(ds), on="customer_id", how="left")
-    history = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "customer_id": np.repeat(customers["customer_id"].to_numpy(), r.measures.shape[1]),
-                    "ladder_id": lad_id,
-                    "period_end": np.tile(
-                        [cal.month_ends[i] for i in cal.review_months], len(customers)
-                    ),
-                    "measure": r.measures.reshape(-1),
-                }
-            )
-            for lad_id, r in results.items()
-            if r.period_label != "purchases"
-        ],
-        ignore_index=True,
-    )
+    history = _referral_history(m.upgrade_referral.ladder, m.upgrade_referral.rising_periods,
+                                customers, results, cal)
     result = plan(
         as_of,
         m,
@@ -86,14 +71,34 @@ def assign_and_plan(
     )
 
 
+def _referral_history(
+    ladder_id: str, periods: int, customers: pd.DataFrame, results: dict[str, LadderResult],
+    cal: ReviewCalendar,
+) -> pd.DataFrame:
+    """The monthly measures the upgrade-referral rule reads: its ladder, last months only."""
+    r = results[ladder_id]
+    keep = min(periods + 1, r.measures.shape[1])
+    ends = [cal.month_ends[i] for i in cal.review_months][-keep:]
+    n = len(customers)
+    return pd.DataFrame(
+        {
+            "customer_id": np.repeat(customers["customer_id"].to_numpy(), keep),
+            "ladder_id": ladder_id,
+            "period_end": np.tile(np.asarray(ends, dtype=object), n),
+            "measure": r.measures[:, -keep:].reshape(-1),
+        }
+    )
+
+
 def _profile(ds: Dataset) -> pd.DataFrame:
     """Birth date and which profile fields are missing (the values themselves stay behind)."""
     t = ds.tables["customers"]
     frame = t.select("customer_id", *PROFILE_FIELDS).to_pandas()
-    empty = {f: frame[f].isna() | (frame[f].astype(str).str.strip() == "") for f in PROFILE_FIELDS}
-    frame["missing_fields"] = [
-        tuple(f for f in PROFILE_FIELDS if empty[f].iat[i]) for i in range(len(frame))
-    ]
+    missing = pd.Series("", index=frame.index)
+    for f in PROFILE_FIELDS:
+        empty = frame[f].isna() | (frame[f].astype(str).str.strip() == "")
+        missing = missing + np.where(empty, f + ",", "")
+    frame["missing_fields"] = missing.str.rstrip(",")
     frame["birth_date"] = pd.to_datetime(frame["birth_date"]).dt.date
     return frame[["customer_id", "birth_date", "missing_fields"]]
 
