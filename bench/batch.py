@@ -31,8 +31,20 @@ def ensure_bank(n: int, path: Path, console: Console) -> None:
         return
     console.print(f"generating a demo bank of {n:,} customers in {path} (once)…")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tierbook.cli", "demo-data", "--customers", str(n),
-                    "--out", str(path), "--no-flaws"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tierbook.cli",
+            "demo-data",
+            "--customers",
+            str(n),
+            "--out",
+            str(path),
+            "--no-flaws",
+        ],
+        check=True,
+    )
     console.print(f"  generated in {time.perf_counter() - t0:.0f}s")
 
 
@@ -66,7 +78,9 @@ def main() -> None:
     data = Path(os.environ.get("BENCH_DATA", f"bench-data/{n}"))
     ensure_bank(n, data, console)
     for form in ("daily", "events"):
-        variants = ["tierbook", "duckdb_sql"] + (["pandas"] if form == "daily" and n <= 200_000 else [])
+        variants = ["tierbook", "duckdb_sql"] + (
+            ["pandas"] if form == "daily" and n <= 200_000 else []
+        )
         rows = rows_of(data, form)
         runs: dict[str, list[dict]] = {v: [] for v in variants}
         for r in range(rounds):
@@ -79,16 +93,30 @@ def main() -> None:
 def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[dict]]) -> None:
     ref = statistics.median(r["seconds"] for r in runs["duckdb_sql"])
     table = Table(title=f"{form} form — {n:,} customers, {rows:,} rows")
-    for col in ("variant", "median s", "min s", "rows/s", "peak RSS MB", "× DuckDB SQL", "same tiers"):
+    for col in (
+        "variant",
+        "median s",
+        "min s",
+        "rows/s",
+        "peak RSS MB",
+        "× DuckDB SQL",
+        "same tiers",
+    ):
         table.add_column(col, justify="left" if col == "variant" else "right")
     expected = runs["duckdb_sql"][0]["tiers"]
     for v, rs in runs.items():
         secs = [r["seconds"] for r in rs]
         med = statistics.median(secs)
         same = all(r["tiers"] == expected for r in rs)
-        table.add_row(v, f"{med:.2f}", f"{min(secs):.2f}", f"{rows / med:,.0f}",
-                      f"{max(r['rss_mb'] for r in rs):,.0f}", f"{med / ref:.2f}",
-                      "yes" if same else "NO")
+        table.add_row(
+            v,
+            f"{med:.2f}",
+            f"{min(secs):.2f}",
+            f"{rows / med:,.0f}",
+            f"{max(r['rss_mb'] for r in rs):,.0f}",
+            f"{med / ref:.2f}",
+            "yes" if same else "NO",
+        )
     console.print(table)
 
 

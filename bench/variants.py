@@ -14,8 +14,14 @@ from datetime import date
 from pathlib import Path
 
 CARD = (0, 100_000, 300_000, 500_000, 1_000_000, 6_000_000)
-WEIGHTS = {"demand_deposit": 1.0, "time_deposit": 1.0, "wealth_management": 0.5, "fund": 0.5,
-           "insurance": 0.5, "precious_metal": 0.5}
+WEIGHTS = {
+    "demand_deposit": 1.0,
+    "time_deposit": 1.0,
+    "wealth_management": 0.5,
+    "fund": 0.5,
+    "insurance": 0.5,
+    "precious_metal": 0.5,
+}
 
 
 def _weight_sql(col: str = "a.product_type") -> str:
@@ -66,7 +72,9 @@ def duckdb_sql(data: Path, as_of: date, form: str) -> dict:
     last = res["m"] == np.datetime64(date(as_of.year, as_of.month, 1))
     res = {"avg": res["avg"][last]}
     seconds = time.perf_counter() - t0
-    cust = con.execute(f"SELECT count(*) FROM read_csv('{data}/customers.csv', all_varchar=true)").fetchone()[0]
+    cust = con.execute(
+        f"SELECT count(*) FROM read_csv('{data}/customers.csv', all_varchar=true)"
+    ).fetchone()[0]
     avg = np.concatenate([res["avg"], np.zeros(cust - len(res["avg"]))])
     return {"seconds": seconds, "tiers": _tier_counts(avg)}
 

@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="tierbook — customer tiering and key-customer maintenance for banks.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="tierbook — customer tiering and key-customer maintenance for banks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 rules_app = typer.Typer(help="Check and show rulebooks.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console()
@@ -32,8 +35,10 @@ def rules_check(file: Annotated[Path, typer.Argument(help="rulebook YAML")]) -> 
     except RulebookError as exc:
         raise _fail(str(exc)) from None
     rb = lr.rulebook
-    console.print(f"[green]ok[/] {rb.id} {rb.version} sha256={lr.sha256[:16]}… "
-                  f"ladders: {', '.join(lad.id for lad in rb.ladders)}")
+    console.print(
+        f"[green]ok[/] {rb.id} {rb.version} sha256={lr.sha256[:16]}… "
+        f"ladders: {', '.join(lad.id for lad in rb.ladders)}"
+    )
 
 
 @rules_app.command("show")
@@ -70,8 +75,15 @@ def demo_data(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total or None)
 
-        summary = generate(out, customers=customers, corporates=corporates, branches=branches,
-                           seed=seed, year=year, progress=progress)
+        summary = generate(
+            out,
+            customers=customers,
+            corporates=corporates,
+            branches=branches,
+            seed=seed,
+            year=year,
+            progress=progress,
+        )
     if flaws:
         from tierbook.demo.flaws import plant_flaws
 
@@ -125,8 +137,9 @@ def run(
         def progress(stage: str) -> None:
             bar.update(task, description=stage)
 
-        result = run_batch(ds, day, loaded, previous_assignments=load_previous_assignments(out),
-                           progress=progress)
+        result = run_batch(
+            ds, day, loaded, previous_assignments=load_previous_assignments(out), progress=progress
+        )
         progress("write outputs")
         write_outputs(result, out, excel=excel)
     if not quiet:

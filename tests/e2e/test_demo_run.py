@@ -19,10 +19,23 @@ from tierbook.demo.generator import generate
 
 AS_OF = date(2025, 12, 31)
 # bank_default, typed from seed 001 / 004 rather than read from the code under test.
-CARD = [("普通", 0), ("金卡", 100_000), ("白金", 300_000), ("黑金", 500_000),
-        ("钻石", 1_000_000), ("私人银行", 6_000_000)]
-WEIGHTS = {"demand_deposit": 1.0, "time_deposit": 1.0, "wealth_management": 0.5, "fund": 0.5,
-           "insurance": 0.5, "precious_metal": 0.5, "loan": 0.0}
+CARD = [
+    ("普通", 0),
+    ("金卡", 100_000),
+    ("白金", 300_000),
+    ("黑金", 500_000),
+    ("钻石", 1_000_000),
+    ("私人银行", 6_000_000),
+]
+WEIGHTS = {
+    "demand_deposit": 1.0,
+    "time_deposit": 1.0,
+    "wealth_management": 0.5,
+    "fund": 0.5,
+    "insurance": 0.5,
+    "precious_metal": 0.5,
+    "loan": 0.0,
+}
 
 runner = CliRunner()
 
@@ -37,8 +50,20 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run_dir(bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", AS_OF.isoformat(),
-                                 "--out", str(out), "--balances", "daily"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--data",
+            str(bank),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--out",
+            str(out),
+            "--balances",
+            "daily",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -93,11 +118,25 @@ def test_card_tier_counts_match_an_independent_recomputation(bank: Path, run_dir
     assert len(card) == len(pd.read_csv(bank / "customers.csv"))
 
 
-def test_event_form_gives_the_same_tiers_as_daily_snapshots(bank: Path, run_dir: Path,
-                                                            tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", "2025-12-31",
-                                 "--out", str(tmp_path), "--balances", "events", "--no-excel",
-                                 "--quiet"])
+def test_event_form_gives_the_same_tiers_as_daily_snapshots(
+    bank: Path, run_dir: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--data",
+            str(bank),
+            "--as-of",
+            "2025-12-31",
+            "--out",
+            str(tmp_path),
+            "--balances",
+            "events",
+            "--no-excel",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     daily = pd.read_parquet(run_dir / "tiers.parquet").sort_values(["ladder_id", "customer_id"])
     events = pd.read_parquet(tmp_path / "tiers.parquet").sort_values(["ladder_id", "customer_id"])
@@ -118,12 +157,22 @@ def test_manifest_records_rulebook_inputs_counts_and_versions(run_dir: Path) -> 
 def test_workbook_has_every_sheet_and_no_raw_identity(bank: Path, run_dir: Path) -> None:
     wb = openpyxl.load_workbook(run_dir / "tierbook-report.xlsx", read_only=True)
     names = " ".join(wb.sheetnames)
-    for part in ("分层汇总", "customers", "迁移", "changes", "staff books", "tasks", "alerts",
-                 "quarantine"):
+    for part in (
+        "分层汇总",
+        "customers",
+        "迁移",
+        "changes",
+        "staff books",
+        "tasks",
+        "alerts",
+        "quarantine",
+    ):
         assert part in names
     raw = pd.read_csv(bank / "customers.csv", dtype=str)
-    secrets = set(raw["id_number"].dropna()) | set(raw["phone"].dropna().str.replace(r"\D", "", regex=True).str[-11:])
-    ws = wb[[n for n in wb.sheetnames if "customers" in n][0]]
+    secrets = set(raw["id_number"].dropna()) | set(
+        raw["phone"].dropna().str.replace(r"\D", "", regex=True).str[-11:]
+    )
+    ws = wb[next(n for n in wb.sheetnames if "customers" in n)]
     rows = ws.iter_rows(values_only=True)
     next(rows)
     header = list(next(rows))
@@ -140,7 +189,9 @@ def test_workbook_has_every_sheet_and_no_raw_identity(bank: Path, run_dir: Path)
 
 def test_explain_names_the_level_threshold_and_rulebook(run_dir: Path) -> None:
     tiers = pd.read_parquet(run_dir / "tiers.parquet")
-    cid = tiers[(tiers["ladder_id"] == "card_tiers") & (tiers["level"] == "金卡")]["customer_id"].iloc[0]
+    cid = tiers[(tiers["ladder_id"] == "card_tiers") & (tiers["level"] == "金卡")][
+        "customer_id"
+    ].iloc[0]
     result = runner.invoke(app, ["explain", cid, "--run", str(run_dir)])
     assert result.exit_code == 0, result.output
     assert "card_tiers=金卡" in result.output
@@ -150,8 +201,20 @@ def test_explain_names_the_level_threshold_and_rulebook(run_dir: Path) -> None:
 
 def test_second_run_keeps_staff(bank: Path, run_dir: Path) -> None:
     before = pd.read_parquet(run_dir / "assignments.parquet")
-    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", "2025-12-31",
-                                 "--out", str(run_dir), "--no-excel", "--quiet"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--data",
+            str(bank),
+            "--as-of",
+            "2025-12-31",
+            "--out",
+            str(run_dir),
+            "--no-excel",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     after = pd.read_parquet(run_dir / "assignments.parquet")
     merged = before.merge(after, on=["customer_id", "role"], suffixes=("_a", "_b"))

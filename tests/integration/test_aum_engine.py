@@ -33,7 +33,7 @@ def books(draw):
     accounts, paths = [], {}
     for k in range(n_acc):
         cust = f"C{draw(st.integers(0, 2))}"
-        ptype = draw(st.sampled_from(sorted(WEIGHTS) + ["loan"]))
+        ptype = draw(st.sampled_from([*sorted(WEIGHTS), "loan"]))
         open_day = draw(st.integers(-40, 300))
         life = draw(st.integers(1, 500))
         changes = sorted(set(draw(st.lists(st.integers(0, life - 1), max_size=6))) | {0})
@@ -47,8 +47,9 @@ def books(draw):
 
 
 def _frames(accounts, paths):
-    acc = pd.DataFrame(accounts, columns=["account_id", "customer_id", "product_type",
-                                          "open_date", "close_date"])
+    acc = pd.DataFrame(
+        accounts, columns=["account_id", "customer_id", "product_type", "open_date", "close_date"]
+    )
     daily, events = [], []
     for aid, _cust, _p, start, close in accounts:
         stop = close or AS_OF + timedelta(days=1)
@@ -79,8 +80,13 @@ def _reference(accounts, daily: pd.DataFrame, start: date, end: date) -> dict[st
 
 def _engine(con, acc, table, form, cal, customers):
     accounts = ibis.memtable(acc).cast({"open_date": "date", "close_date": "date"})
-    t = ibis.memtable(table).cast({"date": "date"}) if len(table) else ibis.memtable(
-        {"account_id": ["x"], "date": [AS_OF], "balance": [0.0]}).filter(ibis._.balance < 0)
+    t = (
+        ibis.memtable(table).cast({"date": "date"})
+        if len(table)
+        else ibis.memtable({"account_id": ["x"], "date": [AS_OF], "balance": [0.0]}).filter(
+            ibis._.balance < 0
+        )
+    )
     if form == "daily":
         sums = aum.account_bucket_sums_daily(t, cal)
     else:
@@ -96,8 +102,10 @@ def test_daily_and_event_forms_give_the_day_by_day_averages(con, book) -> None:
     acc, daily, events = _frames(accounts, paths)
     cal = review_calendar(AS_OF, 12)
     customers = ["C0", "C1", "C2"]
-    by_form = {f: _engine(con, acc, t, f, cal, customers)
-               for f, t in (("daily", daily), ("events", events))}
+    by_form = {
+        f: _engine(con, acc, t, f, cal, customers)
+        for f, t in (("daily", daily), ("events", events))
+    }
     for m in cal.review_months:
         end = cal.month_ends[m]
         ref = _reference(accounts, daily, date(end.year, end.month, 1), end)
@@ -113,11 +121,14 @@ def test_daily_and_event_forms_give_the_day_by_day_averages(con, book) -> None:
 
 def test_days_without_balance_count_as_zero(con) -> None:
     # 365,000 held for the last 10 days of the year: 年日均 is 10,000, not 365,000.
-    acc = pd.DataFrame([("A", "C0", "demand_deposit", date(2025, 12, 22), None)],
-                       columns=["account_id", "customer_id", "product_type", "open_date",
-                                "close_date"])
-    daily = pd.DataFrame([("A", date(2025, 12, 22) + timedelta(days=i), 365_000.0)
-                          for i in range(10)], columns=["account_id", "date", "balance"])
+    acc = pd.DataFrame(
+        [("A", "C0", "demand_deposit", date(2025, 12, 22), None)],
+        columns=["account_id", "customer_id", "product_type", "open_date", "close_date"],
+    )
+    daily = pd.DataFrame(
+        [("A", date(2025, 12, 22) + timedelta(days=i), 365_000.0) for i in range(10)],
+        columns=["account_id", "date", "balance"],
+    )
     cal = review_calendar(AS_OF, 12)
     sums = _engine(con, acc, daily, "daily", cal, ["C0"])
     assert period_average(sums.weighted, cal, "year")[0] == pytest.approx(10_000.0)
@@ -127,9 +138,12 @@ def test_days_without_balance_count_as_zero(con) -> None:
 def test_funds_count_half_and_loans_not_at_all(con) -> None:
     acc = pd.DataFrame(
         [("F", "C0", "fund", date(2025, 1, 1), None), ("L", "C0", "loan", date(2025, 1, 1), None)],
-        columns=["account_id", "customer_id", "product_type", "open_date", "close_date"])
-    events = pd.DataFrame([("F", date(2025, 1, 1), 200_000.0), ("L", date(2025, 1, 1), 9e6)],
-                          columns=["account_id", "date", "balance"])
+        columns=["account_id", "customer_id", "product_type", "open_date", "close_date"],
+    )
+    events = pd.DataFrame(
+        [("F", date(2025, 1, 1), 200_000.0), ("L", date(2025, 1, 1), 9e6)],
+        columns=["account_id", "date", "balance"],
+    )
     cal = review_calendar(AS_OF, 12)
     sums = _engine(con, acc, events, "events", cal, ["C0"])
     assert period_average(sums.weighted, cal, "year")[0] == pytest.approx(100_000.0)

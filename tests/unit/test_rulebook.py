@@ -104,4 +104,6 @@ def test_hash_ignores_comments_and_key_order() -> None:
     assert parse_rulebook("# a comment\n" + text).sha256 == load_preset().sha256
     doc = _default()
     reordered = {k: doc[k] for k in reversed(list(doc))}
-    assert parse_rulebook(yaml.safe_dump(reordered, allow_unicode=True)).sha256 == load_preset().sha256
+    assert (
+        parse_rulebook(yaml.safe_dump(reordered, allow_unicode=True)).sha256 == load_preset().sha256
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -23,30 +25,49 @@ from tierbook.rules.models import AnnualKeepPolicy, Ladder, Level, SlowDownPolic
 # Thresholds as the seeds and SPEC §3.2 state them (CNY), typed here independently.
 SEED_LADDERS = {
     ("bank_default", "card_tiers"): [
-        ("普通", 0), ("金卡", 100_000), ("白金", 300_000), ("黑金", 500_000),
-        ("钻石", 1_000_000), ("私人银行", 6_000_000),
+        ("普通", 0),
+        ("金卡", 100_000),
+        ("白金", 300_000),
+        ("黑金", 500_000),
+        ("钻石", 1_000_000),
+        ("私人银行", 6_000_000),
     ],
     ("bank_variant_pb8m", "card_tiers"): [
-        ("普通", 0), ("金卡", 50_000), ("白金", 200_000), ("黑金", 500_000),
-        ("钻石", 2_000_000), ("私人银行", 8_000_000),
+        ("普通", 0),
+        ("金卡", 50_000),
+        ("白金", 200_000),
+        ("黑金", 500_000),
+        ("钻石", 2_000_000),
+        ("私人银行", 8_000_000),
     ],
     ("bank_variant_pb10m", "card_tiers"): [
-        ("普通", 0), ("金卡", 50_000), ("白金", 200_000), ("黑金", 500_000),
-        ("钻石", 2_000_000), ("私人银行", 10_000_000),
+        ("普通", 0),
+        ("金卡", 50_000),
+        ("白金", 200_000),
+        ("黑金", 500_000),
+        ("钻石", 2_000_000),
+        ("私人银行", 10_000_000),
     ],
     ("bank_default", "branch_bands"): [
-        ("未维护", 0), ("0.1-5万", 1_000), ("5-20万", 50_000), ("20-50万", 200_000),
-        ("50-300万", 500_000), ("300万+", 3_000_000),
+        ("未维护", 0),
+        ("0.1-5万", 1_000),
+        ("5-20万", 50_000),
+        ("20-50万", 200_000),
+        ("50-300万", 500_000),
+        ("300万+", 3_000_000),
     ],
     ("retail_membership", "membership"): [
-        ("普通会员", 0), ("高级会员", 2_000), ("VIP会员", 4_000), ("至尊VIP", 8_000),
+        ("普通会员", 0),
+        ("高级会员", 2_000),
+        ("VIP会员", 4_000),
+        ("至尊VIP", 8_000),
     ],
 }
 
 BOUNDARY_CASES = [
     pytest.param(preset, ladder, amount, expected, id=f"{preset}-{ladder}-{amount}")
     for (preset, ladder), levels in SEED_LADDERS.items()
-    for (below_name, _), (name, minimum) in zip(levels, levels[1:], strict=False)
+    for (below_name, _), (name, minimum) in itertools.pairwise(levels)
     for amount, expected in ((minimum, name), (round(minimum - 0.01, 2), below_name))
 ]
 
@@ -87,7 +108,9 @@ def test_tier_is_monotonic_in_aum(amounts: list[float]) -> None:
 
 def _ladder(policy: object) -> Ladder:
     return Ladder(
-        id="t", title="t", policy=policy,  # type: ignore[arg-type]
+        id="t",
+        title="t",
+        policy=policy,  # type: ignore[arg-type]
         levels=(Level(name="A", min=0), Level(name="B", min=100), Level(name="C", min=300)),
     )
 
@@ -145,7 +168,9 @@ MEMBERSHIP = load_preset("retail_membership").rulebook.ladder("membership")
 
 def _membership(spend: list[float], largest: list[float]) -> list[str]:
     path = annual_keep(
-        MEMBERSHIP, np.asarray([spend], float), np.asarray([largest], float),
+        MEMBERSHIP,
+        np.asarray([spend], float),
+        np.asarray([largest], float),
         AnnualKeepPolicy(review_months=12),
     )
     return [MEMBERSHIP.levels[i].name for i in path.levels[0]]
@@ -179,4 +204,6 @@ def test_a_dropped_member_must_qualify_afresh() -> None:
 
 
 def test_steps_are_named_for_each_decision() -> None:
-    assert STEPS[UPGRADE] == "upgrade" and STEPS[WATCH] == "watch" and STEPS[DOWNGRADE] == "downgrade"
+    assert (
+        STEPS[UPGRADE] == "upgrade" and STEPS[WATCH] == "watch" and STEPS[DOWNGRADE] == "downgrade"
+    )

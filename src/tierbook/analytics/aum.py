@@ -112,9 +112,7 @@ def customer_bucket_sums(
     return j.group_by(["customer_id", "bucket"]).aggregate(**metrics)
 
 
-def balances_at(
-    table: ir.Table, accounts: ir.Table, as_of: date, form: str
-) -> ir.Table:
+def balances_at(table: ir.Table, accounts: ir.Table, as_of: date, form: str) -> ir.Table:
     """Each account's balance at the end of ``as_of`` (0 rows for accounts without one)."""
     if form == "daily":
         t = table.filter(table.date == as_of)

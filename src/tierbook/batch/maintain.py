@@ -53,8 +53,9 @@ def assign_and_plan(
     staff = ds.tables["staff"].to_pandas()
     frames = assign_frame(book, rb.ladder(m.band_ladder), staff, as_of, previous)
     book = book.merge(_profile(ds), on="customer_id", how="left")
-    history = _referral_history(m.upgrade_referral.ladder, m.upgrade_referral.rising_periods,
-                                customers, results, cal)
+    history = _referral_history(
+        m.upgrade_referral.ladder, m.upgrade_referral.rising_periods, customers, results, cal
+    )
     result = plan(
         as_of,
         m,
@@ -72,7 +73,10 @@ def assign_and_plan(
 
 
 def _referral_history(
-    ladder_id: str, periods: int, customers: pd.DataFrame, results: dict[str, LadderResult],
+    ladder_id: str,
+    periods: int,
+    customers: pd.DataFrame,
+    results: dict[str, LadderResult],
     cal: ReviewCalendar,
 ) -> pd.DataFrame:
     """The monthly measures the upgrade-referral rule reads: its ladder, last months only."""
@@ -129,6 +133,7 @@ def _maturities(ds: Dataset, as_of: date, within_days: int) -> pd.DataFrame:
 def _flows(ds: Dataset, as_of: date, lookback_days: int) -> pd.DataFrame:
     if "transactions" not in ds.tables:
         return pd.DataFrame(columns=["customer_id", "date", "inflow", "outflow"])
-    expr: Any = aum_expr.daily_flows(ds.tables["transactions"], ds.tables["accounts"], as_of,
-                                     lookback_days)
+    expr: Any = aum_expr.daily_flows(
+        ds.tables["transactions"], ds.tables["accounts"], as_of, lookback_days
+    )
     return expr.to_pandas()

@@ -26,8 +26,9 @@ class BucketSums:
 
     @classmethod
     def empty(cls, n_customers: int, n_buckets: int) -> BucketSums:
-        return cls(np.zeros((n_customers, n_buckets)),
-                   np.zeros((n_customers, len(CLASSES), n_buckets)))
+        return cls(
+            np.zeros((n_customers, n_buckets)), np.zeros((n_customers, len(CLASSES), n_buckets))
+        )
 
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
         """Add a batch of per-customer bucket sums; return the ids of customers the batch
@@ -39,7 +40,9 @@ class BucketSums:
         b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int64)
         self.weighted[rows, b] += batch.column("weighted").to_numpy(zero_copy_only=False)[keep]
         for k, c in enumerate(CLASSES):
-            self.by_class[rows, k, b] += batch.column(f"bd_{c}").to_numpy(zero_copy_only=False)[keep]
+            self.by_class[rows, k, b] += batch.column(f"bd_{c}").to_numpy(zero_copy_only=False)[
+                keep
+            ]
         if "duplicate_days" not in batch.schema.names:
             return []
         dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0

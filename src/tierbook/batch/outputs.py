@@ -24,8 +24,17 @@ PARQUET_RESULTS = (
     "alerts",
     "birthday_list",
 )
-LIBRARIES = ("tierbook", "ibis-framework", "duckdb", "pyarrow", "pandas", "numpy", "pydantic",
-             "lunardate", "xlsxwriter")
+LIBRARIES = (
+    "tierbook",
+    "ibis-framework",
+    "duckdb",
+    "pyarrow",
+    "pandas",
+    "numpy",
+    "pydantic",
+    "lunardate",
+    "xlsxwriter",
+)
 
 
 def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[str, Any]:

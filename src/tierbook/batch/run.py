@@ -21,6 +21,7 @@ import pandas as pd
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.purchases import monthly_purchases
+from tierbook.batch.maintain import assign_and_plan
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
     LadderResult,
@@ -98,7 +99,11 @@ def compute_tiers(
                 results[lad.id] = tier_purchase_ladder(lad, spend, largest, cal)
             else:
                 results[lad.id] = tier_aum_ladder(lad, sums, cal)
-    for label, period in (("ytd_avg", "ytd"), ("year_avg", "year"), ("rolling_365_avg", "rolling_365")):
+    for label, period in (
+        ("ytd_avg", "ytd"),
+        ("year_avg", "year"),
+        ("rolling_365_avg", "rolling_365"),
+    ):
         customers[label] = np.round(period_average(sums.weighted, cal, period), 2)
     customers["month_avg"] = np.round(period_average(sums.weighted, cal, "month"), 2)
     loan_k = aum_expr.CLASSES.index("loan")
@@ -119,7 +124,9 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
         acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
         return _stream(acct, ds, cal, index, weights)[0]
     balances = ds.tables["balances_daily"]
-    sums, flagged = _stream(aum_expr.account_bucket_sums_daily(balances, cal), ds, cal, index, weights)
+    sums, flagged = _stream(
+        aum_expr.account_bucket_sums_daily(balances, cal), ds, cal, index, weights
+    )
     if flagged:
         dup = aum_expr.duplicate_day_accounts(balances, accounts, sorted(set(flagged)), cal)
         ds.check_keys_for("balances_daily", dup.to_pyarrow().column("account_id").to_pylist())
@@ -128,8 +135,9 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
     return sums
 
 
-def _stream(acct: Any, ds: Dataset, cal: Any, index: pd.Index,
-            weights: dict[str, float]) -> tuple[BucketSums, list[str]]:
+def _stream(
+    acct: Any, ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, float]
+) -> tuple[BucketSums, list[str]]:
     """Customer sums streamed in record batches into the matrices (no whole result held)."""
     expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], weights)
     sums = BucketSums.empty(len(index), len(cal.buckets))
@@ -162,24 +170,24 @@ def run_batch(
     progress: Progress | None = None,
 ) -> RunResult:
     """Run the whole chain for ``as_of`` on a loaded dataset."""
-    from tierbook.batch.maintain import assign_and_plan  # planner layer, wired here
-
     timer = Timer(progress)
-    rb, stamp = loaded.rulebook, loaded.stamp
+    stamp = loaded.stamp
     customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer)
     index = pd.Index(customers["customer_id"])
-    with timer.stage("explain tiers"):
+    with timer.stage("tier results"):
         tiers = pd.concat(
             [tier_frame(r, index, sums, cal, stamp) for r in results.values()],
             ignore_index=True,
         )
-        history = pd.concat([history_frame(r, index, cal) for r in results.values()], ignore_index=True)
-        changes = pd.concat([level_changes(r, index, cal) for r in results.values()], ignore_index=True)
+        history = pd.concat(
+            [history_frame(r, index, cal) for r in results.values()], ignore_index=True
+        )
+        changes = pd.concat(
+            [level_changes(r, index, cal) for r in results.values()], ignore_index=True
+        )
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
-        maint = assign_and_plan(
-            ds, as_of, loaded, customers, results, cal, previous_assignments
-        )
+        maint = assign_and_plan(ds, as_of, loaded, customers, results, cal, previous_assignments)
     return RunResult(
         as_of=as_of,
         rulebook=loaded,

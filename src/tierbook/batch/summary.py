@@ -24,10 +24,15 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         f"Departures: {len(result.departures)} customer(s) reassigned; "
         f"birthday list for next month: {len(result.birthday_list)}"
     )
-    con.print(_counts_table("Quarantined rows by table and code", result.quarantine, ["table", "code"]))
+    con.print(
+        _counts_table("Quarantined rows by table and code", result.quarantine, ["table", "code"])
+    )
     total = sum(result.timings.values())
-    con.print("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-              + f" (total {total:.2f}s)")
+    con.print(
+        "Timings: "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+        + f" (total {total:.2f}s)"
+    )
 
 
 def _tier_table(result: RunResult, ladder_id: str, levels: list[str], title: str) -> Table:
@@ -41,8 +46,9 @@ def _tier_table(result: RunResult, ladder_id: str, levels: list[str], title: str
     table.add_column("measure total (CNY)", justify="right")
     n = max(len(t), 1)
     for level, row in g.iterrows():
-        table.add_row(str(level), f"{int(row['count']):,}", f"{row['count'] / n:.1%}",
-                      f"{row['sum']:,.0f}")
+        table.add_row(
+            str(level), f"{int(row['count']):,}", f"{row['count'] / n:.1%}", f"{row['sum']:,.0f}"
+        )
     table.add_row("total", f"{len(t):,}", "100%", f"{t['measure'].sum():,.0f}", style="bold")
     return table
 
@@ -55,8 +61,12 @@ def _changes_table(result: RunResult) -> Table:
     last = pd.Timestamp(result.as_of)
     for ladder_id, g in ch.groupby("ladder_id"):
         recent = g[pd.to_datetime(g["date"]) == last]
-        table.add_row(str(ladder_id), f"{(g['direction'] == 'upgrade').sum():,}",
-                      f"{(g['direction'] == 'downgrade').sum():,}", f"{len(recent):,}")
+        table.add_row(
+            str(ladder_id),
+            f"{(g['direction'] == 'upgrade').sum():,}",
+            f"{(g['direction'] == 'downgrade').sum():,}",
+            f"{len(recent):,}",
+        )
     return table
 
 

@@ -99,14 +99,24 @@ def render_explanations(
     for row in frame.itertuples(index=False):
         per_class = {c: float(getattr(row, f"avg_{c}")) for c in avg_cols}
         texts.append(
-            explain_tier(ladder, int(row.level_index), float(row.measure), str(row.period),
-                         step_index[str(row.step)], int(row.below_run), per_class, weights,
-                         str(row.rulebook_version))
+            explain_tier(
+                ladder,
+                int(row.level_index),
+                float(row.measure),
+                str(row.period),
+                step_index[str(row.step)],
+                int(row.below_run),
+                per_class,
+                weights,
+                str(row.rulebook_version),
+            )
         )
     return texts
 
 
-def history_frame(result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar) -> pd.DataFrame:
+def history_frame(
+    result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar
+) -> pd.DataFrame:
     """Long form: customer × review month with measure, level and policy step."""
     n, t = result.measures.shape
     ends = [cal.month_ends[m] for m in cal.review_months]
@@ -133,7 +143,9 @@ def migration_matrix(result: LadderResult, start: int = 0) -> pd.DataFrame:
     return m
 
 
-def level_changes(result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar) -> pd.DataFrame:
+def level_changes(
+    result: LadderResult, customer_ids: pd.Index, cal: ReviewCalendar
+) -> pd.DataFrame:
     """Every upgrade and downgrade in the review history, dated at the review month end."""
     lv = result.path.levels
     rows, cols = np.nonzero(lv[:, 1:] != lv[:, :-1])

@@ -37,44 +37,82 @@ def _bad_check_char(body17: str) -> str:
 
 def plant_flaws(out: Path, year: int) -> list[Flaw]:
     """Append the flawed rows to the demo bank in ``out``; return what was planted."""
-    customers = pacsv.read_csv(out / "customers.csv", convert_options=pacsv.ConvertOptions(
-        column_types={"customer_id": pa.string(), "branch_id": pa.string()},
-        strings_can_be_null=True))
-    accounts = pacsv.read_csv(out / "accounts.csv", convert_options=pacsv.ConvertOptions(
-        column_types={"account_id": pa.string(), "customer_id": pa.string()}))
+    customers = pacsv.read_csv(
+        out / "customers.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={"customer_id": pa.string(), "branch_id": pa.string()},
+            strings_can_be_null=True,
+        ),
+    )
+    accounts = pacsv.read_csv(
+        out / "accounts.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={"account_id": pa.string(), "customer_id": pa.string()}
+        ),
+    )
     branch = customers.column("branch_id")[0].as_py()
-    template = {name: "" for name in customers.column_names}
+    template = dict.fromkeys(customers.column_names, "")
     body = "11010519800101001"
     day = date(year, 3, 15).isoformat()
-    person = {**template, "kind": "individual", "name": "测试", "branch_id": branch,
-              "open_date": day, "birth_date": "1980-01-01",
-              "id_number": body + resident_id_check_char(body)}
+    person = {
+        **template,
+        "kind": "individual",
+        "name": "测试",
+        "branch_id": branch,
+        "open_date": day,
+        "birth_date": "1980-01-01",
+        "id_number": body + resident_id_check_char(body),
+    }
     bad_customers = [
-        ({**person, "customer_id": "CX0000001", "id_number": body + _bad_check_char(body)},
-         "id_number", "ID_CHECKSUM"),
+        (
+            {**person, "customer_id": "CX0000001", "id_number": body + _bad_check_char(body)},
+            "id_number",
+            "ID_CHECKSUM",
+        ),
         ({**person, "customer_id": "CX0000002", "phone": "12345"}, "phone", "MOBILE_FORMAT"),
-        ({**person, "customer_id": "CX0000003", "open_date": f"{year}-02-30"}, "open_date",
-         "BAD_DATE"),
-        ({**person, "customer_id": "CX0000004", "branch_id": "B999"}, "branch_id",
-         "UNKNOWN_REFERENCE"),
+        (
+            {**person, "customer_id": "CX0000003", "open_date": f"{year}-02-30"},
+            "open_date",
+            "BAD_DATE",
+        ),
+        (
+            {**person, "customer_id": "CX0000004", "branch_id": "B999"},
+            "branch_id",
+            "UNKNOWN_REFERENCE",
+        ),
     ]
-    first = {k: ("" if v is None else str(v)) for k, v in customers.slice(0, 1).to_pylist()[0].items()}
+    first = {
+        k: ("" if v is None else str(v)) for k, v in customers.slice(0, 1).to_pylist()[0].items()
+    }
     flaws = [Flaw("customers", row["customer_id"], col, code) for row, col, code in bad_customers]
     flaws.append(Flaw("customers", first["customer_id"], "", "DUPLICATE_ROW"))
-    _append_csv(out / "customers.csv", customers.column_names,
-                [row for row, _, _ in bad_customers])
+    _append_csv(out / "customers.csv", customers.column_names, [row for row, _, _ in bad_customers])
     _append_raw_line(out / "customers.csv", _first_data_line(out / "customers.csv"))
 
-    acct = {name: "" for name in accounts.column_names}
+    acct = dict.fromkeys(accounts.column_names, "")
     owner = customers.column("customer_id")[0].as_py()
     acct.update(customer_id=owner, product_type="demand_deposit", open_date=day)
     bad_accounts = [
-        ({**acct, "account_id": "AX000000001", "customer_id": "CX9999999"}, "customer_id",
-         "UNKNOWN_REFERENCE"),
-        ({**acct, "account_id": "AX000000002", "product_type": "bitcoin"}, "product_type",
-         "BAD_ENUM"),
-        ({**acct, "account_id": "AX000000003", "product_type": "time_deposit",
-          "maturity_date": f"{year}-01-15"}, "maturity_date", "DATE_ORDER"),
+        (
+            {**acct, "account_id": "AX000000001", "customer_id": "CX9999999"},
+            "customer_id",
+            "UNKNOWN_REFERENCE",
+        ),
+        (
+            {**acct, "account_id": "AX000000002", "product_type": "bitcoin"},
+            "product_type",
+            "BAD_ENUM",
+        ),
+        (
+            {
+                **acct,
+                "account_id": "AX000000003",
+                "product_type": "time_deposit",
+                "maturity_date": f"{year}-01-15",
+            },
+            "maturity_date",
+            "DATE_ORDER",
+        ),
     ]
     _append_csv(out / "accounts.csv", accounts.column_names, [r for r, _, _ in bad_accounts])
     flaws += [Flaw("accounts", r["account_id"], col, code) for r, col, code in bad_accounts]
@@ -104,8 +142,9 @@ def _plant_balance_flaws(out: Path, account_id: str, year: int) -> list[Flaw]:
         else:
             rows = {k: v[:1] for k, v in rows.items()}
         flaws.append(Flaw(folder, f"{account_id}@{year}-06-30", "balance", "NEGATIVE_AMOUNT"))
-        schema = pa.schema([("account_id", pa.string()), ("date", pa.date32()),
-                            ("balance", pa.float64())])
+        schema = pa.schema(
+            [("account_id", pa.string()), ("date", pa.date32()), ("balance", pa.float64())]
+        )
         pq.write_table(pa.table(rows, schema=schema), out / folder / FLAW_PART)
     return flaws
 

@@ -34,8 +34,7 @@ def explain_tier(
     the next level and the gap, the policy step, the rulebook version."""
     lv = ladder.levels[level]
     parts = [
-        f"{ladder.id}={lv.name}: {PERIOD_LABEL.get(period_label, period_label)} "
-        f"{money(measure)}"
+        f"{ladder.id}={lv.name}: {PERIOD_LABEL.get(period_label, period_label)} {money(measure)}"
     ]
     if class_averages:
         terms = [

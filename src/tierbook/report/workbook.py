@@ -20,27 +20,44 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
     as_of = result.as_of.isoformat()
     sheets = [about_sheet(manifest)]
     for lad in result.rulebook.rulebook.ladders:
-        sheets.append(Sheet(f"分层汇总 {lad.id}", f"{lad.title} — {as_of}",
-                            tier_summary(result.tiers, lad.id, list(lad.level_names()))))
+        sheets.append(
+            Sheet(
+                f"分层汇总 {lad.id}",
+                f"{lad.title} — {as_of}",
+                tier_summary(result.tiers, lad.id, list(lad.level_names())),
+            )
+        )
     customers = result.customers.merge(result.identities, on="customer_id", how="left")
     tiers = with_explanations(result)
-    wide = tiers.pivot(index="customer_id", columns="ladder_id",
-                       values=["level", "step", "explanation"])
+    wide = tiers.pivot(
+        index="customer_id", columns="ladder_id", values=["level", "step", "explanation"]
+    )
     wide.columns = [f"{lad}_{col}" for col, lad in wide.columns]
     customers = customers.merge(wide.reset_index(), on="customer_id", how="left")
     ident = [c for c in IDENTITY_MASKS if c in customers.columns]
-    order = ["customer_id", *ident] + [c for c in customers.columns
-                                       if c not in ("customer_id", *ident)]
-    sheets.append(Sheet("客户 customers", f"客户分层与解释 — {as_of}", customers[order],
-                        masked_columns={c: IDENTITY_MASKS[c] for c in ident}))  # type: ignore[misc]
+    order = ["customer_id", *ident] + [
+        c for c in customers.columns if c not in ("customer_id", *ident)
+    ]
+    sheets.append(
+        Sheet(
+            "客户 customers",
+            f"客户分层与解释 — {as_of}",
+            customers[order],
+            masked_columns={c: IDENTITY_MASKS[c] for c in ident},
+        )
+    )  # type: ignore[misc]
     for ladder_id, matrix in result.migrations.items():
-        sheets.append(Sheet(f"迁移 {ladder_id}", f"{ladder_id}: first review → {as_of}",
-                            matrix.reset_index()))
+        sheets.append(
+            Sheet(f"迁移 {ladder_id}", f"{ladder_id}: first review → {as_of}", matrix.reset_index())
+        )
     sheets.append(Sheet("升降级 changes", "upgrades and downgrades", result.changes))
     sheets.append(Sheet("员工客户 staff books", "assignments", result.assignments))
-    sheets.append(Sheet("离职调整 departures", "customers moved because their staff left",
-                        result.departures))
-    tasks = result.tasks.sort_values(["staff_id", "due_date"]) if len(result.tasks) else result.tasks
+    sheets.append(
+        Sheet("离职调整 departures", "customers moved because their staff left", result.departures)
+    )
+    tasks = (
+        result.tasks.sort_values(["staff_id", "due_date"]) if len(result.tasks) else result.tasks
+    )
     sheets.append(Sheet("任务 tasks", f"tasks by staff from {as_of}", tasks))
     sheets.append(Sheet("预警 alerts", "alerts", result.alerts))
     sheets.append(Sheet("下月生日 birthdays", "next month's birthday list", result.birthday_list))

@@ -44,18 +44,26 @@ class LoadedRulebook:
     def stamp(self) -> dict[str, str]:
         """What every output records about the rules that produced it."""
         rb = self.rulebook
-        return {"rulebook_id": rb.id, "rulebook_version": rb.version, "rulebook_sha256": self.sha256}
+        return {
+            "rulebook_id": rb.id,
+            "rulebook_version": rb.version,
+            "rulebook_sha256": self.sha256,
+        }
 
 
 def preset_names() -> list[str]:
     folder = resources.files("tierbook.rules") / "presets"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def preset_text(name: str) -> str:
     path = resources.files("tierbook.rules") / "presets" / f"{name}.yaml"
     if not path.is_file():
-        raise RulebookError(name, [("", f"no preset named {name!r}; known: {', '.join(preset_names())}")])
+        raise RulebookError(
+            name, [("", f"no preset named {name!r}; known: {', '.join(preset_names())}")]
+        )
     return path.read_text(encoding="utf-8")
 
 
@@ -83,9 +91,13 @@ def parse_rulebook(text: str, source: str = "<string>") -> LoadedRulebook:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RulebookError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+        raise RulebookError(
+            source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from exc
     if not isinstance(raw, dict):
-        raise RulebookError(source, [("", "a rulebook is a YAML mapping with id, version, ladders")])
+        raise RulebookError(
+            source, [("", "a rulebook is a YAML mapping with id, version, ladders")]
+        )
     try:
         rulebook = Rulebook.model_validate(raw)
     except ValidationError as exc:

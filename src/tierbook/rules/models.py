@@ -7,6 +7,7 @@ the engine reads a raw dict. Validation messages name the YAML path and the reas
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -112,9 +113,7 @@ class AnnualKeepPolicy(_Strict):
     review_months: int = Field(default=12, ge=1)
 
 
-Policy = Annotated[
-    ImmediatePolicy | SlowDownPolicy | AnnualKeepPolicy, Field(discriminator="kind")
-]
+Policy = Annotated[ImmediatePolicy | SlowDownPolicy | AnnualKeepPolicy, Field(discriminator="kind")]
 
 
 class Ladder(_Strict):
@@ -138,7 +137,7 @@ class Ladder(_Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"level names must be unique; repeated: {', '.join(dup)}")
-        for prev, cur in zip(levels, levels[1:], strict=False):
+        for prev, cur in itertools.pairwise(levels):
             if cur.min <= prev.min:
                 raise ValueError(
                     f"threshold of {cur.name} ({cur.min:g}) must exceed {prev.name} "
@@ -259,8 +258,10 @@ class Maintenance(_Strict):
 
 
 def _default_weights() -> dict[AssetClass, float]:
-    return {c: (1.0 if c in (AssetClass.DEMAND_DEPOSIT, AssetClass.TIME_DEPOSIT) else 0.5)
-            for c in AUM_CLASSES}
+    return {
+        c: (1.0 if c in (AssetClass.DEMAND_DEPOSIT, AssetClass.TIME_DEPOSIT) else 0.5)
+        for c in AUM_CLASSES
+    }
 
 
 class Rulebook(_Strict):
