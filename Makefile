@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Two runs into the same out/: the first (end of March) assigns staff; the second (year end)
+# keeps them, and moves the customers of the two staff who left during the year.
 demo: $(STAMP)
+	rm -rf $(OUT)
 	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR)
+	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-03-31 --out $(OUT) --quiet --no-excel
 	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT)
 
 test: $(STAMP)
