@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tierbook.ingest import stage as stage_module
 from tierbook.ingest.contract import TABLES_BY_NAME
 from tierbook.ingest.dataset import Dataset, load_dataset
 from tierbook.ingest.docs import render_markdown
@@ -425,8 +426,18 @@ def test_large_table_errors_are_found_set_based_with_parquet_row_numbers(tmp_pat
     rows["transactions"] += [
         {**rows["transactions"][0], "txn_id": "T2", "direction": "sideways"},
         {**rows["transactions"][0], "txn_id": "T3", "amount": "0"},
+        {**rows["transactions"][0], "txn_id": "T4"},  # row 4
+        {**rows["transactions"][0], "txn_id": "T4", "amount": "7"},  # row 5: conflicts row 4
+        dict(rows["transactions"][0]),  # row 6: copy of row 1
     ]
     ds = load_rows(tmp_path, rows, balances_daily="parquet", transactions="parquet")
+    assert codes(ds, "transactions", 4) == codes(ds, "transactions", 5) == {"DUPLICATE_KEY"}
+    assert codes(ds, "transactions", 6) == {"DUPLICATE_ROW"}
+    assert "balances_daily" in ds.keys_unchecked  # left to the engine: check_keys_for
+    assert codes(ds, "balances_daily", 7) == set()
+    assert_invariant(ds)
+    assert ds.check_keys_for("balances_daily", ["A2", "A3"]) == 3
+    assert ds.check_keys_for("balances_daily", ["A1", "A2", "A3"]) == 0  # nothing new
     assert codes(ds, "balances_daily", 5) == {"NEGATIVE_AMOUNT"}
     assert codes(ds, "balances_daily", 6) == {"UNKNOWN_REFERENCE"}
     assert codes(ds, "balances_daily", 7) == {"DUPLICATE_ROW"}
@@ -466,6 +477,8 @@ def test_parquet_folder_counts_rows_per_file_and_collapses_a_copied_file(tmp_pat
     for part in ("part-0.parquet", "part-1.parquet"):
         pq.write_table(pa.Table.from_pylist(balances), data_dir / "balances_daily" / part)
     ds = load(data_dir)
+    assert ds.tables["balances_daily"].count().execute() == 8  # keys left to the engine
+    assert ds.check_keys_for("balances_daily", ["A1", "A2", "A3"]) == 4
     assert ds.tables["balances_daily"].count().execute() == 4
     q = ds.quarantine
     assert set(q["code"]) == {"DUPLICATE_ROW"}
@@ -546,3 +559,95 @@ def test_committed_data_contract_doc_equals_the_rendered_one():
     assert committed == render_markdown()
     for table in TABLES_BY_NAME:
         assert f"### `{table}`" in committed
+
+
+# --- duplicate keys of balances_daily, checked on the engine's request ----------------------
+
+
+def test_check_keys_for_sets_aside_copied_part_and_conflicting_day(tmp_path):
+    rows = base_rows()
+    balances = rows.pop("balances_daily")
+    data_dir = write_bank(tmp_path / "bank", rows)
+    folder = data_dir / "balances_daily"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pylist(balances), folder / "part-0.parquet")
+    pq.write_table(pa.Table.from_pylist(balances), folder / "part-1.parquet")  # a copied part
+    conflict = [{"account_id": "A3", "date": "2025-01-02", "balance": "5"},
+                {"account_id": "A3", "date": "2025-01-02", "balance": "6"}]  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(conflict), folder / "part-2.parquet")
+    ds = load(data_dir)
+    assert ds.tables["balances_daily"].count().execute() == 10
+    before = ds.tables["balances_daily"]
+
+    added = ds.check_keys_for("balances_daily", ["A1", "A2", "A3", "A404"])
+
+    assert added == 6
+    clean = ds.tables["balances_daily"].to_pandas()
+    assert not clean.duplicated(["account_id", "date"]).any()
+    assert len(clean) == 4  # every day of part-0 once; the conflicting day of A3 set aside
+    q = ds.quarantine
+    assert set(q.loc[q["file"] == "balances_daily/part-1.parquet", "code"]) == {"DUPLICATE_ROW"}
+    assert sorted(q.loc[q["file"] == "balances_daily/part-1.parquet", "line"]) == [1, 2, 3, 4]
+    assert codes(ds, "balances_daily", 1) >= {"DUPLICATE_ROW"}
+    key = q[q["file"] == "balances_daily/part-2.parquet"]
+    assert list(key["code"]) == ["DUPLICATE_KEY", "DUPLICATE_KEY"]
+    assert key["reason"].str.startswith("2 different rows").all()
+    assert before.count().execute() == 10  # an expression taken earlier still runs
+    assert_invariant(ds)
+    assert ds.check_keys_for("balances_daily", ["A3"]) == 0
+    assert_invariant(ds)
+
+
+def test_check_keys_for_only_looks_at_the_accounts_given(tmp_path):
+    rows = base_rows()
+    rows["balances_daily"] += [dict(rows["balances_daily"][0]), dict(rows["balances_daily"][3])]
+    ds = load_rows(tmp_path, rows)
+    assert ds.check_keys_for("balances_daily", ["A1"]) == 1
+    assert codes(ds, "balances_daily", 6) == {"DUPLICATE_ROW"}
+    assert codes(ds, "balances_daily", 7) == set()  # A3's copy: not asked for yet
+    assert ds.tables["balances_daily"].count().execute() == 5
+    assert_invariant(ds)
+    with pytest.raises(ValueError, match="not a large table"):
+        ds.check_keys_for("customers", ["A1"])
+
+
+# --- CSV read by DuckDB: physical line numbers on a file of many chunks ---------------------
+
+
+def test_large_csv_read_by_duckdb_keeps_physical_line_numbers(tmp_path, monkeypatch):
+    fallback = []
+    python_reader = stage_module._csv_batches
+    monkeypatch.setattr(
+        stage_module,
+        "_csv_batches",
+        lambda path, *a: fallback.append(path.name) or python_reader(path, *a),
+    )
+    rows = base_rows()
+    inc = rows["income"][0]
+    months = [f"{y}-{m:02d}" for y in range(1000, 9999) for m in range(1, 13)][:60_000]
+    rows["income"] = [{**inc, "month": m} for m in months]
+    rows["income"][12_345]["month"] = "2025-13"  # line 12_347
+    rows["income"][59_990]["fee_waivers"] = "-1"  # line 59_992
+    data_dir = write_bank(tmp_path / "bank", rows)
+    with (data_dir / "income.csv").open("a", encoding="utf-8", newline="") as fh:
+        fh.write("C1,9999-01,1,2\r\n,,,,,\r\nC1,9999-02,1,1,0,0\r\n")  # lines 60_002-60_004
+    ds = load(data_dir)
+    assert codes(ds, "income", 12_347) == {"BAD_MONTH"}
+    assert codes(ds, "income", 59_992) == {"NEGATIVE_AMOUNT"}
+    assert codes(ds, "income", 60_002) == {"FIELD_COUNT"}
+    assert "9999-02" in clean_ids(ds, "income", "month")
+    record = next(r for r in ds.files if r.table == "income")
+    assert (record.rows_read, record.rows_quarantined) == (60_002, 3)
+    assert_invariant(ds)
+    assert "income.csv" not in fallback  # DuckDB read it, not the Python reader
+
+
+def test_csv_cells_are_stripped_of_any_unicode_whitespace(tmp_path):
+    rows = base_rows()
+    rows["customers"][2]["phone"] = "\u3000139 1234 5678\t"
+    rows["customers"][2]["kind"] = " Individual\u00a0"
+    ds = load_rows(tmp_path, rows)
+    assert ds.quarantine.empty
+    customers = ds.tables["customers"].to_pandas().set_index("customer_id")
+    assert customers.loc["C3", "phone"] == "13912345678"
+    assert customers.loc["C3", "kind"] == "individual"

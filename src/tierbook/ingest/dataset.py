@@ -1,15 +1,21 @@
 """Load a data directory into clean, typed Ibis tables plus a quarantine of the bad rows.
 
-Small tables are read as text, validated row by row and materialised as DuckDB temp tables;
-large tables (balances, transactions) stay lazy Ibis expressions validated set-based (see
-``tierbook.ingest.large``). Parents are validated before children, so a row referring to a
+Every table is staged into DuckDB (``tierbook.ingest.stage``) and validated set-based in SQL
+(``tierbook.ingest.validate``). Small tables are materialised as DuckDB temp tables; large
+tables (balances, transactions) stay lazy views over their scan. Parents are validated before
+children (branches → staff, customers → accounts → the rest), so a row referring to a
 quarantined parent is itself quarantined (``UNKNOWN_REFERENCE``).
+
+Duplicate keys of ``balances_daily`` are not looked for at load: a GROUP BY over 100M rows
+would cost more than the rest of the load together. The engine notices them for free in its
+own per-account scan and asks ``Dataset.check_keys_for`` to check those accounts precisely.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,16 +23,18 @@ import pandas as pd
 import pyarrow as pa
 
 from tierbook.ingest.contract import TABLES, TABLES_BY_NAME, Table
-from tierbook.ingest.fields import ARROW_TYPES
-from tierbook.ingest.large import create_temp_table, validate_large
 from tierbook.ingest.quarantine import IngestError, combine
-from tierbook.ingest.readers import Source, display_path, find_sources, read_small, sha256_file
-from tierbook.ingest.validate import validate_small
+from tierbook.ingest.readers import Source, display_path, find_sources
+from tierbook.ingest.sql import registered, run
+from tierbook.ingest.stage import stage
+from tierbook.ingest.validate import Checked, dup_lines, find_duplicates, make_clean, validate
 
 BalanceForm = Literal["daily", "events"]
 REQUIRED_TABLES = ("branches", "staff", "customers", "accounts")
 BALANCE_TABLES: dict[str, str] = {"daily": "balances_daily", "events": "balance_events"}
 SMALL_ORDER = ("branches", "staff", "customers", "accounts", "income", "referrals", "purchases")
+KEYS_LEFT_TO_ENGINE = ("balances_daily",)
+"""Large tables whose duplicate keys the engine detects; see ``Dataset.check_keys_for``."""
 
 
 @dataclass(frozen=True)
@@ -43,18 +51,80 @@ class FileRecord:
 
 @dataclass
 class Dataset:
-    """Clean tables (Ibis, on ``con``), the balance form loaded, the files and the quarantine."""
+    """Clean tables (Ibis, on ``con``), the balance form loaded, the files and the quarantine.
+
+    ``keys_unchecked`` names the tables whose duplicate keys were not looked for at load
+    (``balances_daily`` always; every large table with ``check_keys=False``)."""
 
     con: Any
     tables: dict[str, Any]
     balance_form: BalanceForm
     files: list[FileRecord] = field(default_factory=list)
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    keys_unchecked: set[str] = field(default_factory=set)
+    _checked: dict[str, Checked] = field(default_factory=dict, repr=False)
+    _data_dir: Path = field(default=Path(), repr=False)
 
     @property
     def balances(self) -> Any:
         """The clean balance table of the loaded form."""
         return self.tables[BALANCE_TABLES[self.balance_form]]
+
+    def check_keys_for(self, table: str, account_ids: Sequence[str]) -> int:
+        """Check the duplicate keys of large ``table`` among the rows of ``account_ids``.
+
+        Exact copies after the first become ``DUPLICATE_ROW`` (the first is kept), different
+        rows sharing a key ``DUPLICATE_KEY`` (all set aside), as the load does for the other
+        tables. The quarantine, the file counts and ``tables[table]`` (a new clean relation
+        without those lines) are updated; relations taken from ``tables`` before stay valid.
+        Returns the number of quarantine lines added; checking an account again adds none.
+        """
+        state = self._checked.get(table)
+        if state is None or state.materialised or "account_id" not in state.table.names:
+            raise ValueError(f"{table}: not a large table with account_id loaded in this dataset")
+        ids = list(dict.fromkeys(str(a) for a in account_ids))
+        if not ids:
+            return 0
+        new = f"{state.dups}_new"
+        run(self.con, f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {state.dups} LIMIT 0")
+        data = pa.table({"account_id": pa.array(ids, pa.string())})
+        with registered(self.con, f"{new}_ids", data) as listed:
+            restrict = f"account_id IN (SELECT account_id FROM {listed})"
+            find_duplicates(self.con, state, new, restrict=restrict)
+        lines = dup_lines(self.con, state.table, new)
+        newly_bad = dict(
+            run(
+                self.con,
+                f"SELECT _file, count(DISTINCT _rid) FROM {new} "
+                f"WHERE _rid NOT IN (SELECT _rid FROM {state.flagged}) GROUP BY _file",
+            ).fetchall()
+        )
+        run(
+            self.con,
+            f"INSERT INTO {state.dups} SELECT * FROM {new}; "
+            f"INSERT INTO {state.out} SELECT _rid FROM {new}; DROP TABLE {new}",
+        )
+        if lines.empty:
+            return 0
+        state.clean = make_clean(self.con, state)
+        self.tables[table] = self.con.table(state.clean)
+        self.quarantine = combine([self.quarantine, lines])
+        self.files = [self._recount(r, table, newly_bad) for r in self.files]
+        return len(lines)
+
+    def _recount(self, record: FileRecord, table: str, newly_bad: dict[str, int]) -> FileRecord:
+        n = (
+            newly_bad.get(display_path(record.path, self._data_dir), 0)
+            if record.table == table
+            else 0
+        )
+        if not n:
+            return record
+        return replace(
+            record,
+            rows_loaded=record.rows_loaded - n,
+            rows_quarantined=record.rows_quarantined + n,
+        )
 
 
 def load_dataset(
@@ -67,8 +137,9 @@ def load_dataset(
     """Validate and load every contract table found in ``data_dir``.
 
     ``balances="auto"`` loads ``balances_daily`` when present, else ``balance_events``.
-    ``check_keys=False`` skips the duplicate-key check of the large tables (its costliest
-    step); small tables are always checked. Raises ``IngestError`` on a fatal problem.
+    Duplicate keys are checked in every small table, and in ``balance_events`` and
+    ``transactions`` unless ``check_keys=False``; never in ``balances_daily`` (see
+    ``Dataset.check_keys_for``). Raises ``IngestError`` on a fatal problem.
     """
     data_dir = Path(data_dir)
     sources = find_sources(data_dir)
@@ -76,14 +147,25 @@ def load_dataset(
     if missing:
         raise IngestError(data_dir, f"required table missing: {', '.join(missing)}")
     form = _balance_form(sources, balances, data_dir)
+    run(con, "SET enable_progress_bar = false")
     loader = _Loader(data_dir, con, uuid.uuid4().hex[:8])
     for name in SMALL_ORDER:
         if name in sources:
-            loader.small(TABLES_BY_NAME[name], sources[name])
+            loader.load(TABLES_BY_NAME[name], sources[name], check_keys=True)
     for name in (BALANCE_TABLES[form], "transactions"):
         if name in sources:
-            loader.large(TABLES_BY_NAME[name], sources[name], check_keys=check_keys)
-    return Dataset(con, loader.tables, form, loader.files, combine(loader.quarantines))
+            keys = check_keys and name not in KEYS_LEFT_TO_ENGINE
+            loader.load(TABLES_BY_NAME[name], sources[name], check_keys=keys)
+    return Dataset(
+        con,
+        loader.tables,
+        form,
+        loader.files,
+        combine(loader.quarantines),
+        loader.unchecked,
+        loader.checked,
+        data_dir,
+    )
 
 
 def _balance_form(sources: dict[str, Source], wanted: str, data_dir: Path) -> BalanceForm:
@@ -109,54 +191,31 @@ class _Loader:
         self.tables: dict[str, Any] = {}
         self.files: list[FileRecord] = []
         self.quarantines: list[pd.DataFrame] = []
-        self.parents: dict[str, set[Any]] = {}
+        self.parents: dict[str, str] = {}  # "table.column" -> clean relation
+        self.checked: dict[str, Checked] = {}
+        self.unchecked: set[str] = set()
 
-    def small(self, table: Table, source: Source) -> None:
-        raw = read_small(source, table, self.data_dir)
-        result = validate_small(table, raw, self.parents)
-        for ref in _referenced_columns(table):
-            self.parents[f"{table.name}.{ref}"] = set(result.clean[ref].dropna())
-        name = self._name(table)
-        self.tables[table.name] = create_temp_table(self.con, name, _to_arrow(table, result.clean))
-        self.quarantines.append(result.quarantine)
-        self._record(table, source, raw.rows_read, result.quarantined_rows)
-
-    def large(self, table: Table, source: Source, *, check_keys: bool) -> None:
-        accounts = self._name(TABLES_BY_NAME["accounts"])
-        result = validate_large(
-            self.con,
-            table,
-            source,
-            self.data_dir,
-            accounts,
-            check_keys=check_keys,
-            tag=self.tag,
+    def load(self, table: Table, source: Source, *, check_keys: bool) -> None:
+        name = f"tb_raw_{table.name}_{self.tag}"
+        raw = stage(self.con, table, source, self.data_dir, name, skip_blank=not table.large)
+        result = validate(
+            self.con, table, raw, self.parents, check_keys=check_keys, materialise=not table.large
         )
-        self.tables[table.name] = result.clean
+        clean = result.checked.clean
+        for ref in _referenced_columns(table):
+            self.parents[f"{table.name}.{ref}"] = clean
+        self.tables[table.name] = self.con.table(clean)
+        self.checked[table.name] = result.checked
+        if not check_keys:
+            self.unchecked.add(table.name)
         self.quarantines.append(result.quarantine)
-        self._record(table, source, result.rows_read, result.quarantined_rows)
-
-    def _name(self, table: Table) -> str:
-        return f"tb_clean_{table.name}_{self.tag}"
-
-    def _record(
-        self, table: Table, source: Source, read: dict[str, int], bad: dict[str, int]
-    ) -> None:
         for path in source.paths:
             shown = display_path(path, self.data_dir)
-            n, q = read.get(shown, 0), bad.get(shown, 0)
-            self.files.append(FileRecord(table.name, path, sha256_file(path), n, n - q, q))
+            n, bad = raw.rows_read.get(shown, 0), result.quarantined_rows.get(shown, 0)
+            sha = raw.sha256[shown]
+            self.files.append(FileRecord(table.name, path, sha, n, n - bad, bad))
 
 
 def _referenced_columns(table: Table) -> set[str]:
     refs = {c.references for t in TABLES for c in t.columns if c.references}
     return {r.split(".")[1] for r in refs if r.split(".")[0] == table.name}
-
-
-def _to_arrow(table: Table, clean: pd.DataFrame) -> pa.Table:
-    """Typed Arrow table of the clean rows, with the contract's types even when empty."""
-    arrays = {
-        c.name: pa.array(clean[c.name].tolist(), type=pa.type_for_alias(ARROW_TYPES[c.type]))
-        for c in table.columns
-    }
-    return pa.table(arrays)

@@ -26,8 +26,9 @@ form; the others are optional.
 
 - **CSV**: UTF-8, with or without a byte-order mark; first line is the header. Every cell is
   read as text and cast per column type, so IDs keep leading zeros and all their digits.
-  Line numbers are physical lines (header = 1, first data row = 2). Fully empty rows are
-  skipped. A row with more or fewer fields than the header is set aside (`FIELD_COUNT`).
+  Line numbers are physical lines (header = 1, first data row = 2), also across quoted
+  newlines. Fully empty rows are skipped. Cells are stripped of whitespace (any Unicode
+  space). A row with more or fewer fields than the header is set aside (`FIELD_COUNT`).
 - **Excel (.xlsx)**: every sheet whose first row names at least one of the table's columns is
   read (sheets such as notes are skipped); line numbers are the sheet's row numbers and the
   quarantine records the sheet name. Date cells are accepted for dates. A *numeric* cell in an
@@ -40,7 +41,8 @@ form; the others are optional.
   column is read as empty; a missing required column stops the load.
 - Dates: `YYYY-MM-DD` (also `YYYY/MM/DD`); months: `YYYY-MM`; decimals may use thousands
   separators (`1,234.50`), never NaN or infinity; booleans: true/false, 1/0, 是/否, Y/N.
-- Phones are normalised to 11 digits; ID numbers are upper-cased.
+- Enum values match case-insensitively and are stored in the contract's spelling. Phones are
+  normalised to 11 digits; ID numbers are upper-cased.
 
 ## The two balance forms
 
@@ -61,13 +63,23 @@ counted once. Loading the same files again gives the same clean tables; an exact
 is collapsed (`DUPLICATE_ROW`). Tables are checked parents first, so a row that refers to a
 quarantined parent is quarantined too (`UNKNOWN_REFERENCE`).
 
-The large tables (`balances_daily`, `balance_events`, `transactions`) are validated set-based
-in DuckDB; their clean tables stay lazy. The duplicate-key check of a large table is a GROUP
-BY over its key with as many groups as rows, run in slices of 20M rows of the key's hash; it
-is by far the costliest step. Measured on 100M daily balances (2 cores, DuckDB
-`memory_limit=400MB`, machine shared): the load took about 15 s and 560 MB RSS with
-`check_keys=False`, about 125 s and 830 MB RSS with the key check. Pass `check_keys=False`
-for sources known to be unique (for example an export keyed by the core system).
+Every table is validated set-based in DuckDB SQL: typed columns and one boolean per check,
+only the bad rows materialised; the small tables' clean rows are stored as DuckDB temp tables,
+the large tables' (`balances_daily`, `balance_events`, `transactions`) stay lazy views over
+their scan. CSV files are read by DuckDB; a file whose physical lines are not one row each
+(a quoted newline, a blank line) is read by an exact Python reader instead, with the same
+results.
+
+Duplicates: a GROUP BY over the 64-bit hash of the key finds the few keys seen more than once,
+whose rows are then compared exactly. It runs at load for every small table, and for
+`balance_events` and `transactions` unless `load_dataset(..., check_keys=False)`; never for
+`balances_daily`. For `balances_daily` (100M rows for 200k customers)
+even that costs more than the rest of the load, so the tiering engine, which aggregates every
+account and month anyway, counts the days it sees: fewer distinct days than rows means a
+repeated day. It then calls `Dataset.check_keys_for("balances_daily", accounts)`, which runs
+the exact check on those accounts, adds their `DUPLICATE_ROW` / `DUPLICATE_KEY` lines and
+file counts, and replaces the clean table. `Dataset.keys_unchecked` names the tables whose
+keys the load left unchecked.
 
 Fatal problems stop the load with `IngestError` naming the file and the reason: a required
 table or a required column missing, an unreadable file (not UTF-8, not a valid workbook or

@@ -1,138 +1,206 @@
-"""Parse one text value per contract column type. Pure functions; no raw value in a reason.
+"""The SQL of one contract column: its text, its typed value and its checks.
 
-Each parser takes the stripped text of a non-empty cell and returns the typed value, or raises
-``FieldError`` with a stable code and a reason that does not repeat the value.
+Each column passes through three expressions, evaluated by DuckDB over whole tables:
+
+- ``text``: the cell as contract text, stripped like Python's ``str.strip()``, NULL when
+  empty. A column the source stores natively (Parquet) becomes the text the Python readers
+  gave it (``readers.cell_text``): whole floats without ``.0``, dates ISO, booleans
+  ``true``/``false``; dates and numbers stored natively skip the text step.
+- ``typed``: the contract type (DATE, DOUBLE, BIGINT, BOOLEAN, canonical enum spelling,
+  ``YYYY-MM``, normalised mobile, upper-cased ID number), NULL when the text does not parse.
+- checks: one boolean per rule, true when the row is wrong (``REQUIRED``, ``BAD_DATE``...).
+
+Reasons never repeat the value.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
 
-from tierbook.domain.identity import IdentityError, normalize_mobile
 from tierbook.ingest.contract import Column
+from tierbook.ingest.sql import lit, q, strip_sql, whitespace_class
 
-_DATE = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})$")
-_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})(?:[-/]0?1)?$")
-_INT = re.compile(r"^[+-]?\d+$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_FLOATS = ("FLOAT", "DOUBLE", "REAL")
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT", "UHUGEINT")  # fmt: skip
 _BOOLS = {
     "true": True, "false": False, "1": True, "0": False, "是": True, "否": False,
     "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
 }  # fmt: skip
 
-
-class FieldError(ValueError):
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-def parse_date(text: str) -> date:
-    """ISO ``YYYY-MM-DD`` or ``YYYY/MM/DD`` (Excel date cells arrive as ISO text)."""
-    m = _DATE.match(text)
-    if m:
-        try:
-            return date(int(m[1]), int(m[3]), int(m[4]))
-        except ValueError:
-            pass
-    raise FieldError("BAD_DATE", "not a valid date (expected YYYY-MM-DD)")
+REASONS = {
+    "REQUIRED": "required value is empty",
+    "BAD_DATE": "not a valid date (expected YYYY-MM-DD)",
+    "BAD_MONTH": "not a valid month (expected YYYY-MM)",
+    "BAD_NUMBER": "not a number",
+    "NOT_FINITE": "NaN or infinity is not an amount",
+    "BAD_INT": "not a whole number",
+    "BAD_BOOL": "not a boolean (true/false, 1/0, 是/否, Y/N)",
+    "MOBILE_FORMAT": "mobile number must be 11 digits starting 13–19",
+    "FLOAT_ID": "ID column is stored as a floating-point number; store it as text",
+}
 
 
-def parse_month(text: str) -> str:
-    """``YYYY-MM`` (also ``YYYY/MM`` or the first day of the month); returned as ``YYYY-MM``."""
-    m = _MONTH.match(text)
-    if m and 1 <= int(m[2]) <= 12:
-        return f"{m[1]}-{int(m[2]):02d}"
-    raise FieldError("BAD_MONTH", "not a valid month (expected YYYY-MM)")
+@dataclass(frozen=True)
+class Check:
+    """One rule: ``sql`` is true when the row breaks it (never NULL)."""
+
+    name: str  # column of the check relation
+    column: str  # contract column named in the quarantine ('' for whole-row)
+    code: str
+    reason: str
+    sql: str
 
 
-def parse_decimal(text: str) -> float:
-    """A finite decimal; thousands separators ``1,234.50`` are accepted."""
-    if _GROUPED.match(text):
-        text = text.replace(",", "")
-    try:
-        value = float(text)
-    except ValueError:
-        raise FieldError("BAD_NUMBER", "not a number") from None
-    if not math.isfinite(value) or text.lower().lstrip("+-").startswith(("nan", "inf")):
-        raise FieldError("BAD_NUMBER", "NaN or infinity is not an amount")
-    return value
+def text_sql(column: Column, source_type: str) -> str:
+    """SQL of the cell as stripped contract text (NULL when empty)."""
+    x = q(column.name)
+    src = source_type.upper()
+    if src == "VARCHAR":
+        return strip_sql(x)
+    if src == "BOOLEAN":
+        return f"CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"
+    if src in _FLOATS:
+        whole = f"isfinite({x}) AND {x} = trunc({x}) AND abs({x}) < 1e15"
+        as_int = f"CAST(CAST({x} AS BIGINT) AS VARCHAR)"
+        return f"CASE WHEN {whole} THEN {as_int} ELSE CAST({x} AS VARCHAR) END"
+    if src.startswith("TIMESTAMP"):
+        day = f"CAST(CAST({x} AS DATE) AS VARCHAR)"
+        midnight = f"CAST({x} AS TIME) = TIME '00:00:00'"
+        return f"CASE WHEN {midnight} THEN {day} ELSE CAST({x} AS VARCHAR) END"
+    if src in _INTEGERS or src == "DATE":
+        return f"CAST({x} AS VARCHAR)"
+    return strip_sql(f"CAST({x} AS VARCHAR)")
 
 
-def parse_int(text: str) -> int:
-    if not _INT.match(text):
-        raise FieldError("BAD_INT", "not a whole number")
-    return int(text)
+def is_native(column: Column, source_type: str) -> bool:
+    """Whether ``typed_sql`` reads the source column itself rather than its text."""
+    src = source_type.upper()
+    if column.type == "date":
+        return src == "DATE" or src.startswith("TIMESTAMP")
+    if column.type == "decimal":
+        return src in _FLOATS or src in _INTEGERS or src.startswith("DECIMAL")
+    if column.type == "int":
+        return src in _INTEGERS
+    return column.type == "id_text" and src in _FLOATS
 
 
-def parse_bool(text: str) -> bool:
-    try:
-        return _BOOLS[text.lower()]
-    except KeyError:
-        raise FieldError("BAD_BOOL", "not a boolean (true/false, 1/0, 是/否, Y/N)") from None
-
-
-def enum_parser(column: Column) -> Callable[[str], str]:
-    """Exact value, or a case-insensitive match mapped to the contract's spelling."""
-    canon = {v.lower(): v for v in column.enum}
-    allowed = ", ".join(column.enum)
-
-    def parse(text: str) -> str:
-        try:
-            return canon[text.lower()]
-        except KeyError:
-            raise FieldError("BAD_ENUM", f"not one of: {allowed}") from None
-
-    return parse
-
-
-def parse_text(text: str) -> str:
-    return text
-
-
-def parse_mobile(text: str) -> str:
-    try:
-        return normalize_mobile(text)
-    except IdentityError as exc:
-        raise FieldError(exc.code, exc.reason) from None
-
-
-def parse_upper(text: str) -> str:
-    return text.upper()
-
-
-def parser_for(column: Column) -> Callable[[str], Any]:
-    """The parser of one contract column. Phones are normalised; ID numbers upper-cased."""
+def typed_sql(column: Column, t: str, source_type: str = "VARCHAR") -> str:
+    """SQL of the typed value; ``t`` is the text expression (or the source column when
+    ``is_native``)."""
+    if is_native(column, source_type):
+        return _native(column, t, source_type.upper())
     if column.name == "phone":
-        return parse_mobile
+        return mobile_sql(t)
     if column.name == "id_number":
-        return parse_upper
-    simple: dict[str, Callable[[str], Any]] = {
-        "date": parse_date,
-        "month": parse_month,
-        "decimal": parse_decimal,
-        "int": parse_int,
-        "bool": parse_bool,
-        "text": parse_text,
-        "id_text": parse_text,
-    }
+        return f"upper({t})"
+    if column.type == "date":
+        return date_sql(t)
+    if column.type == "month":
+        return month_sql(t)
+    if column.type == "decimal":
+        return _finite(decimal_sql(t))
+    if column.type == "int":
+        return f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]+') THEN TRY_CAST({t} AS BIGINT) END"
+    if column.type == "bool":
+        cases = " ".join(f"WHEN {lit(k)} THEN {str(v).upper()}" for k, v in _BOOLS.items())
+        return f"CASE lower({t}) {cases} END"
     if column.type == "enum":
-        return enum_parser(column)
-    return simple[column.type]
+        cases = " ".join(f"WHEN {lit(v.lower())} THEN {lit(v)}" for v in column.enum)
+        return f"CASE lower({t}) {cases} END"
+    return t
 
 
-ARROW_TYPES = {
-    "text": "string",
-    "id_text": "string",
-    "enum": "string",
-    "month": "string",
-    "int": "int64",
-    "decimal": "float64",
-    "date": "date32",
-    "bool": "bool",
+def _native(column: Column, x: str, src: str) -> str:
+    if column.type == "date":
+        if src == "DATE":
+            return x
+        return f"CASE WHEN CAST({x} AS TIME) = TIME '00:00:00' THEN CAST({x} AS DATE) END"
+    if column.type == "decimal":
+        return _finite(f"CAST({x} AS DOUBLE)")
+    if column.type == "int":
+        return f"CAST({x} AS BIGINT)"
+    return "CAST(NULL AS VARCHAR)"  # a floating-point ID column: refused cell by cell
+
+
+def date_sql(t: str) -> str:
+    """``YYYY-MM-DD`` or ``YYYY/MM/DD`` (one or two digits of month and day), a real date."""
+    shape = "'[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}'"
+    return (
+        f"CASE WHEN regexp_full_match({t}, {shape}) AND NOT starts_with({t}, '0000') "
+        f"THEN TRY_CAST(replace({t}, '/', '-') AS DATE) END"
+    )
+
+
+def month_sql(t: str) -> str:
+    """``YYYY-MM`` (also ``YYYY/MM`` or the month's first day) as ``YYYY-MM``."""
+    pattern = "'^([0-9]{4})[-/]([0-9]{1,2})(?:[-/]0?1)?$'"
+    m = f"TRY_CAST(regexp_extract({t}, {pattern}, 2) AS INTEGER)"
+    year = f"regexp_extract({t}, {pattern}, 1)"
+    padded = f"{year} || '-' || lpad(CAST({m} AS VARCHAR), 2, '0')"
+    general = f"CASE WHEN {m} BETWEEN 1 AND 12 THEN {padded} END"
+    canonical = f"regexp_full_match({t}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
+    return f"CASE WHEN {canonical} THEN {t} ELSE {general} END"
+
+
+def decimal_sql(t: str) -> str:
+    """The number, NaN and infinities included; NULL when the text is not one. Thousands
+    separators are accepted when grouped like ``1,234.50``."""
+    grouped = r"'[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?'"
+    bare = (
+        f"CASE WHEN contains({t}, ',') AND regexp_full_match({t}, {grouped}) "
+        f"THEN replace({t}, ',', '') ELSE {t} END"
+    )
+    return f"TRY_CAST({bare} AS DOUBLE)"
+
+
+def _finite(x: str) -> str:
+    return f"CASE WHEN isfinite({x}) THEN {x} END"
+
+
+def mobile_sql(t: str) -> str:
+    """Separators (whitespace, hyphens, parentheses) and a +86/0086/86 prefix stripped, then
+    ``^1[3-9][0-9]{9}$``; NULL when it is not a mainland mobile number. (The prefix is taken
+    only when eleven characters follow it, as in ``domain.identity.normalize_mobile``.)"""
+    bare = f"regexp_replace({t}, '[{whitespace_class()}\\-()（）]', '', 'g')"
+    return f"NULLIF(regexp_extract({bare}, '^(?:\\+86|0086|86)?(1[3-9][0-9]{{9}})$', 1), '')"
+
+
+def column_checks(column: Column, t: str, typed: str, source_type: str, i: int) -> list[Check]:
+    """The cell checks of one column; ``t`` and ``typed`` name its text and typed columns
+    (``t`` is the source column itself when ``is_native``)."""
+    src = source_type.upper()
+    native = is_native(column, source_type)
+    empty = f"{t} IS NULL"
+    checks: list[Check] = []
+    if column.type == "id_text" and src in _FLOATS:
+        why = REASONS["FLOAT_ID"]
+        checks.append(Check(f"_e{i}_num", column.name, "NUMERIC_ID_CELL", why, f"{t} IS NOT NULL"))
+    if column.required:
+        req = REASONS["REQUIRED"]
+        checks.append(Check(f"_e{i}_req", column.name, "REQUIRED", req, empty))
+    code = "MOBILE_FORMAT" if column.name == "phone" else _TYPE_CODES.get(column.type)
+    if code is None:
+        return checks
+    reason = f"not one of: {', '.join(column.enum)}" if code == "BAD_ENUM" else REASONS[code]
+    bad = f"{t} IS NOT NULL AND {typed} IS NULL"
+    if column.type != "decimal":
+        return [*checks, Check(f"_e{i}_type", column.name, code, reason, bad)]
+    parsed = t if native else decimal_sql(t)
+    infinite = f"{bad} AND {parsed} IS NOT NULL"  # parsed, but NaN or infinite
+    if not native:
+        checks.append(
+            Check(f"_e{i}_type", column.name, code, reason, f"{bad} AND {parsed} IS NULL")
+        )
+    checks.append(Check(f"_e{i}_inf", column.name, code, REASONS["NOT_FINITE"], infinite))
+    return checks
+
+
+_TYPE_CODES = {
+    "date": "BAD_DATE",
+    "month": "BAD_MONTH",
+    "decimal": "BAD_NUMBER",
+    "int": "BAD_INT",
+    "bool": "BAD_BOOL",
+    "enum": "BAD_ENUM",
 }

@@ -1,4 +1,4 @@
-"""Find a data directory's files and read them as TEXT, per the data contract.
+"""Find a data directory's files; the Python readers of CSV (the exact fallback) and Excel.
 
 Readers never guess types: every cell becomes a string (or ``None`` when empty) and the
 validators cast per contract. ID-like columns therefore keep their leading zeros and all their
@@ -7,6 +7,8 @@ already lost digits beyond the 15th, so it is reported as ``NUMERIC_ID_CELL``.
 
 Line numbers: CSV physical line (header = 1, first data row = 2); Excel row number of the
 sheet; Parquet 1-based row index within the file. Fully empty rows are skipped and not counted.
+Most CSV files are read by DuckDB (``tierbook.ingest.stage``); these readers serve the files
+it cannot number exactly (quoted newlines, blank lines) and Excel workbooks, which are small.
 """
 
 from __future__ import annotations
@@ -15,18 +17,14 @@ import csv
 import hashlib
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
-import pyarrow.parquet as pq
 
 from tierbook.ingest.contract import FORMATS, TABLES, Table
-from tierbook.ingest.quarantine import IngestError, Issue
-
-META = ("_file", "_sheet", "_line")
+from tierbook.ingest.quarantine import IngestError
 
 
 @dataclass(frozen=True)
@@ -36,20 +34,6 @@ class Source:
     table: str
     format: str  # ".csv", ".xlsx" or ".parquet"
     paths: tuple[Path, ...]
-
-
-@dataclass
-class RawFrame:
-    """A table read as text: contract columns plus ``_file``, ``_sheet``, ``_line``.
-
-    ``issues`` are reader-level errors (``NUMERIC_ID_CELL``, ``FIELD_COUNT``); ``skip`` holds
-    the (row, column) cells the validators must not check again.
-    """
-
-    frame: pd.DataFrame
-    issues: list[Issue] = field(default_factory=list)
-    skip: set[tuple[int, str]] = field(default_factory=set)
-    rows_read: dict[str, int] = field(default_factory=dict)
 
 
 def find_sources(data_dir: Path) -> dict[str, Source]:
@@ -124,47 +108,6 @@ def cell_text(value: object) -> str | None:
     return text or None
 
 
-class _Builder:
-    """Accumulates rows of one table from several files and sheets."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.rows: list[list[str | None]] = []
-        self.meta: list[tuple[str, str | None, int]] = []
-        self.raw = RawFrame(pd.DataFrame())
-
-    def add(self, values: list[str | None], file: str, sheet: str | None, line: int) -> int:
-        self.rows.append(values)
-        self.meta.append((file, sheet, line))
-        self.raw.rows_read[file] = self.raw.rows_read.get(file, 0) + 1
-        return len(self.rows) - 1
-
-    def flag(self, row: int, column: str, code: str, reason: str) -> None:
-        self.raw.issues.append(Issue(row, column, code, reason))
-        self.raw.skip.add((row, column))
-
-    def done(self) -> RawFrame:
-        frame = pd.DataFrame(self.rows, columns=list(self.table.names), dtype=object)
-        meta = pd.DataFrame(self.meta, columns=list(META), dtype=object)
-        self.raw.frame = pd.concat([frame, meta], axis=1)
-        return self.raw
-
-
-def read_small(source: Source, table: Table, data_dir: Path) -> RawFrame:
-    """Read every file of ``source`` as text rows of ``table``."""
-    builder = _Builder(table)
-    for path in source.paths:
-        shown = display_path(path, data_dir)
-        builder.raw.rows_read.setdefault(shown, 0)
-        if source.format == ".csv":
-            _read_csv(path, shown, builder)
-        elif source.format == ".xlsx":
-            _read_xlsx(path, shown, builder)
-        else:
-            _read_parquet(path, shown, builder)
-    return builder.done()
-
-
 def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, fields) of each CSV record; UTF-8 with or without BOM."""
     try:
@@ -199,12 +142,13 @@ def csv_table_rows(
         yield line, values, wrong
 
 
-def _read_csv(path: Path, shown: str, b: _Builder) -> None:
-    for line, values, wrong in csv_table_rows(path, b.table, shown):
-        row = b.add(values, shown, None, line)
-        if wrong:
-            b.raw.skip.update((row, c) for c in b.table.names)
-            b.raw.issues.append(Issue(row, "", "FIELD_COUNT", wrong))
+def csv_header(path: Path, table: Table, shown: str) -> list[str]:
+    """The header fields of a CSV file (checked against the contract: fatal if wrong)."""
+    first = next(csv_records(path), None)
+    if first is None:
+        raise IngestError(path, "empty file: no header row")
+    map_header(first[1], table, shown)
+    return first[1]
 
 
 def _field(fields: list[str], i: int | None) -> str | None:
@@ -213,7 +157,41 @@ def _field(fields: list[str], i: int | None) -> str | None:
     return fields[i].strip() or None
 
 
-def _read_xlsx(path: Path, shown: str, b: _Builder) -> None:
+@dataclass(frozen=True)
+class CsvScan:
+    """One pass over a CSV file's bytes: its hash and whether each physical line is one row."""
+
+    sha256: str
+    lines: int  # physical lines, trailing empty lines left out
+    plain_newlines: bool  # no carriage return other than in CR LF
+
+
+def scan_csv(path: Path, *, block: int = 1 << 22) -> CsvScan:
+    digest = hashlib.sha256()
+    newlines = lone_cr = 0
+    tail = b""
+    with path.open("rb") as fh:
+        previous = b""
+        for chunk in iter(lambda: fh.read(block), b""):
+            digest.update(chunk)
+            newlines += chunk.count(b"\n")
+            lone_cr += chunk.count(b"\r") - chunk.count(b"\r\n")
+            if previous.endswith(b"\r") and chunk.startswith(b"\n"):
+                lone_cr -= 1
+            previous = chunk
+            tail = (tail + chunk)[-4096:]
+    trailing = len(tail) - len(tail.rstrip(b"\r\n"))
+    ending = tail[len(tail) - trailing :].count(b"\n") if trailing else 0
+    if tail and trailing == len(tail):
+        lone_cr += 1  # only line breaks in the last 4 KB: let the exact reader decide
+    return CsvScan(digest.hexdigest(), newlines - ending + 1, lone_cr == 0)
+
+
+def excel_rows(
+    path: Path, table: Table, shown: str
+) -> Iterator[tuple[str, int, list[str | None], list[str]]]:
+    """(sheet, line, contract values, ID columns holding a numeric cell) of each non-empty row
+    of every sheet whose first row names one of the table's columns."""
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
@@ -221,55 +199,41 @@ def _read_xlsx(path: Path, shown: str, b: _Builder) -> None:
     try:
         used = 0
         for sheet in book.worksheets:
-            used += _read_sheet(sheet, shown, b)
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            names = {str(h).strip().lower() for h in header or () if h is not None}
+            if not names & set(table.names):
+                continue
+            used += 1
+            yield from _sheet_rows(
+                rows, header or (), table, f"{shown} [{sheet.title}]", sheet.title
+            )
         if not used:
-            raise IngestError(path, f"no sheet has a header with the columns of {b.table.name}")
+            raise IngestError(path, f"no sheet has a header with the columns of {table.name}")
     finally:
         book.close()
 
 
-def _read_sheet(sheet: object, shown: str, b: _Builder) -> int:
-    """Read one sheet; a sheet whose first row names none of the table's columns is skipped."""
-    rows = sheet.iter_rows(values_only=True)  # type: ignore[attr-defined]
-    header = next(rows, None)
-    names = {str(h).strip().lower() for h in header or () if h is not None}
-    if not names & set(b.table.names):
-        return 0
-    pos = map_header(header or (), b.table, f"{shown} [{sheet.title}]")  # type: ignore[attr-defined]
-    id_cols = {c.name for c in b.table.columns if c.type == "id_text"}
+def _sheet_rows(
+    rows: Iterator[tuple[object, ...]],
+    header: Iterable[object],
+    table: Table,
+    where: str,
+    title: str,
+) -> Iterator[tuple[str, int, list[str | None], list[str]]]:
+    pos = map_header(header, table, where)
+    id_cols = {c.name for c in table.columns if c.type == "id_text"}
     for line, cells in enumerate(rows, start=2):
-        raw = [cells[pos[c]] if c in pos and pos[c] < len(cells) else None for c in b.table.names]
-        if all(cell_text(v) is None for v in raw):
-            continue
-        row = b.add([cell_text(v) for v in raw], shown, sheet.title, line)  # type: ignore[attr-defined]
-        for name, value in zip(b.table.names, raw, strict=True):
-            if name in id_cols and isinstance(value, int | float) and not isinstance(value, bool):
-                b.flag(row, name, "NUMERIC_ID_CELL", _NUMERIC_ID)
-    return 1
-
-
-_NUMERIC_ID = "ID column holds a numeric Excel cell (15 significant digits kept); store it as text"
-
-
-def _read_parquet(path: Path, shown: str, b: _Builder) -> None:
-    try:
-        data = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
-        raise IngestError(path, f"unreadable Parquet file: {type(exc).__name__}") from None
-    pos = map_header(data.column_names, b.table, shown)
-    columns = {c: data.column(pos[c]).to_pylist() for c in b.table.names if c in pos}
-    float_ids = {
-        c.name
-        for c in b.table.columns
-        if c.type == "id_text"
-        and c.name in pos
-        and str(data.schema.field(pos[c.name]).type) in ("float", "double", "halffloat")
-    }
-    for i in range(data.num_rows):
-        values = [cell_text(columns[c][i]) if c in columns else None for c in b.table.names]
+        raw = [cells[pos[c]] if c in pos and pos[c] < len(cells) else None for c in table.names]
+        values = [cell_text(v) for v in raw]
         if all(v is None for v in values):
             continue
-        row = b.add(values, shown, None, i + 1)
-        for name in float_ids:
-            if columns[name][i] is not None:
-                b.flag(row, name, "NUMERIC_ID_CELL", _NUMERIC_ID)
+        numeric = [
+            name
+            for name, value in zip(table.names, raw, strict=True)
+            if name in id_cols and isinstance(value, int | float) and not isinstance(value, bool)
+        ]
+        yield title, line, values, numeric
+
+
+NUMERIC_ID = "ID column holds a numeric Excel cell (15 significant digits kept); store it as text"

@@ -1,27 +1,34 @@
-"""Row validation of the small contract tables (branches, staff, customers, accounts, income,
-referrals, purchases): every error of every row, one ``Issue`` each; a row with any error is
-set aside, every other row is kept, typed.
+"""Set-based validation of one contract table in DuckDB: every error of every row, one
+quarantine line each; a row with any error is set aside, every other row is kept, typed.
 
-Order of the checks: each cell against its column type; row rules (identity numbers, date
-order, signs, capacity); duplicate keys among the rows that passed so far; references to the
-clean rows of the parent tables.
+A staged source (``tierbook.ingest.stage``) becomes three relations:
+
+- ``typed``: every contract column typed (``fields.typed_sql``) next to its text ``_t<i>``;
+  materialised as a temp table for the small tables, a view over the scan for the large ones;
+- ``chk``: ``typed`` plus one boolean per check, true when the row breaks it: cell checks
+  (``REQUIRED``, ``BAD_DATE``...), row rules (identity numbers, signs, date order, capacity)
+  and references (``UNKNOWN_REFERENCE``, an anti-join on the CLEAN parent table);
+- ``clean``: the rows of ``chk`` with no check true and not among the duplicate lines.
+
+Only the bad rows are materialised (``flagged``, ``dups``); the quarantine lines are built
+from them in SQL. Duplicates (``DUPLICATE_ROW``: exact copies after the first, which is kept;
+``DUPLICATE_KEY``: different rows sharing a key, all set aside) are found by a GROUP BY on the
+key among the rows that passed the cell and row checks, then a join back for their lines.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
 
-from tierbook.domain.identity import IdentityError, parse_resident_id, validate_uscc
 from tierbook.ingest.contract import Table
-from tierbook.ingest.fields import FieldError, parser_for
-from tierbook.ingest.quarantine import Issue, issues_frame
-from tierbook.ingest.readers import RawFrame
+from tierbook.ingest.fields import Check, column_checks, is_native, text_sql, typed_sql
+from tierbook.ingest.identity_sql import identity_checks, resident_id_birth_sql
+from tierbook.ingest.quarantine import QUARANTINE_COLUMNS, empty_quarantine
+from tierbook.ingest.sql import frame, lit, q, run, scalar
+from tierbook.ingest.stage import Raw
 
 Sign = Literal[">=0", ">0"]
 
@@ -41,163 +48,333 @@ DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """(earlier, later) date columns: the later one, when filled, must not precede the earlier."""
 
-PILOT_NOTE = "; early pilot codes fail this check: set aside for manual review, not rejected"
+ROWS_PER_KEY_PASS = 20_000_000
+"""Rows per slice of the duplicate-key GROUP BY (about 300 MB of DuckDB hash table)."""
 
-Row = dict[str, Any]
+DUP_ROW = "exact copy of an earlier row (same {} and values); the first is kept"
+DUP_KEY = "{} different rows share this {}; all set aside"
+
+
+@dataclass
+class Checked:
+    """A validated table's relations, kept so that duplicate keys can be checked later."""
+
+    table: Table
+    chk: str  # typed columns, _file, _sheet, _line, _rid and the check booleans
+    checks: list[Check]
+    field_ok: str  # SQL: no cell or row check failed (the rows the key check compares)
+    flagged: str  # temp table: _rid, _file... and the checks of the rows failing a check
+    dups: str  # temp table: the duplicate lines (_rid, _file, _sheet, _line, _same, _n)
+    out: str  # temp table: _rid of every row set aside (flagged or duplicate)
+    typed: str  # relation with the typed columns and _rid (the clean rows are taken from it)
+    clean: str
+    materialised: bool
+    version: int = 0
 
 
 @dataclass
 class Validated:
-    """Typed clean rows, the quarantine lines, and the number of rows set aside per file."""
-
-    clean: pd.DataFrame
+    checked: Checked
     quarantine: pd.DataFrame
     quarantined_rows: dict[str, int]
 
 
-def validate_small(table: Table, raw: RawFrame, parents: dict[str, set[Any]]) -> Validated:
-    """Validate ``raw``; ``parents`` maps ``"table.column"`` to the clean keys referenced."""
-    frame = raw.frame
-    typed, issues = _parse_cells(table, raw)
-    rows = [{c: typed[c][i] for c in table.names} for i in range(len(frame))]
-    issues += _row_rules(table, rows)
-    bad = {i.row for i in issues}
-    issues += _duplicates(table, rows, bad)
-    issues += _references(table, typed, parents)
-    bad = {i.row for i in issues}
-    keep = [i for i in range(len(frame)) if i not in bad]
-    clean = pd.DataFrame({c: [typed[c][i] for i in keep] for c in table.names}, dtype=object)
-    counts: dict[str, int] = defaultdict(int)
-    files = frame["_file"].tolist()
-    for row in bad:
-        counts[files[row]] += 1
-    return Validated(clean, issues_frame(table.name, issues, frame), dict(counts))
+def validate(
+    con: Any,
+    table: Table,
+    raw: Raw,
+    parents: dict[str, str],
+    *,
+    check_keys: bool,
+    materialise: bool,
+) -> Validated:
+    """Validate staged ``raw``; ``parents`` maps ``"table.column"`` to the clean relation of
+    that table. ``materialise`` stores the typed and clean rows as temp tables (small tables);
+    otherwise they stay views over the scan. ``check_keys=False`` leaves duplicates in."""
+    base = raw.name.replace("tb_raw_", "", 1)
+    typed, chk = f"tb_typed_{base}", f"tb_chk_{base}"
+    checks, born = _typed_relation(con, table, raw, typed)
+    checks += _row_checks(table, born)
+    field_ok = _none(checks)
+    checks += _reference_checks(table, parents)
+    flags = ", ".join(f"{c.sql} AS {q(c.name)}" for c in checks)
+    keep = ", ".join([*(q(c) for c in table.names), "_file", "_sheet", "_line", "_rid"])
+    kind = "TABLE" if materialise else "VIEW"  # small tables: typed values and flags stored
+    run(con, f"CREATE OR REPLACE TEMP {kind} {chk} AS SELECT {keep}, {flags} FROM {typed}")
+    if materialise:
+        for what in (f"VIEW {typed}", *reversed(raw.temp)):
+            _drop(con, what)
+    state = Checked(
+        table,
+        chk,
+        checks,
+        field_ok,
+        f"tb_flagged_{base}",
+        f"tb_dups_{base}",
+        f"tb_out_{base}",
+        chk if materialise else typed,
+        "",
+        materialise,
+    )
+    any_bad = " OR ".join(q(c.name) for c in checks) or "false"
+    cols = ", ".join(q(c.name) for c in checks)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {state.flagged} AS SELECT _rid, _file, _sheet, _line"
+        f"{', ' if cols else ''}{cols} FROM {chk} WHERE {any_bad}",
+    )
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {state.dups} (_rid BIGINT, _file VARCHAR, _sheet VARCHAR, "
+        "_line BIGINT, _same BOOLEAN, _n BIGINT)",
+    )
+    if check_keys:
+        total = sum(raw.rows_read.values())
+        find_duplicates(con, state, state.dups, passes=max(1, -(-total // ROWS_PER_KEY_PASS)))
+    lines = [
+        raw.reader_quarantine,
+        _check_lines(con, table, state),
+        dup_lines(con, table, state.dups),
+    ]
+    quarantine = pd.concat([x for x in lines if len(x)] or [empty_quarantine()], ignore_index=True)
+    counts = _bad_rows(con, state)
+    for file, n in raw.unstaged.items():
+        counts[file] = counts.get(file, 0) + n
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {state.out} AS SELECT _rid FROM {state.flagged} "
+        f"UNION SELECT _rid FROM {state.dups}",
+    )
+    state.clean = make_clean(con, state)
+    if materialise:
+        drop = (state.out, state.dups, state.flagged, chk)
+        for what in (f"TABLE {t}" for t in drop):
+            _drop(con, what)
+    return Validated(state, quarantine[list(QUARANTINE_COLUMNS)], counts)
 
 
-def _parse_cells(table: Table, raw: RawFrame) -> tuple[dict[str, list[Any]], list[Issue]]:
-    issues = list(raw.issues)
-    typed: dict[str, list[Any]] = {}
+# --- the typed relation and the checks --------------------------------------------------------
+
+
+def _drop(con: Any, what: str) -> None:
+    kind, name = what.split(" ", 1)
+    run(con, f"DROP {kind} IF EXISTS {name}")
+
+
+def _typed_relation(con: Any, table: Table, raw: Raw, typed: str) -> tuple[list[Check], str | None]:
+    """Create view ``typed``; return the cell checks (over it) and the column of the birth date
+    a resident ID encodes (customers only)."""
+    inner, outer, checks = [], [], []
+    for i, column in enumerate(table.columns):
+        src = raw.types.get(column.name, "VARCHAR")
+        t = q(column.name) if is_native(column, src) else text_sql(column, src)
+        if raw.has_skip:  # a cell the reader refused: not checked again, typed NULL
+            skipped = f"contains(coalesce(_skip, ''), {lit(',' + column.name + ',')})"
+            inner.append(f"{skipped} AS _k{i}")
+            outer.append(f"_k{i}")
+            t = f"CASE WHEN {skipped} THEN NULL ELSE {t} END"
+        inner.append(f"{t} AS _t{i}")
+        outer += [f"_t{i}", f"{typed_sql(column, f'_t{i}', src)} AS {q(column.name)}"]
+        for c in column_checks(column, f"_t{i}", q(column.name), src, i):
+            sql = f"{c.sql} AND NOT _k{i}" if raw.has_skip else c.sql  # never NULL
+            checks.append(Check(c.name, c.column, c.code, c.reason, sql))
+    born = None
+    if table.name == "customers":
+        number = f"upper(_t{table.names.index('id_number')})"
+        outer.append(f"{resident_id_birth_sql(number)} AS _born")
+        born = "_born"
+    meta = ["_file", "_sheet", "_line", "_rid"]
+    if raw.has_skip:
+        inner.append("_skip IS NOT NULL AS _e_reader")
+        outer.append("_e_reader")
+        checks.append(Check("_e_reader", "", "NUMERIC_ID_CELL", "", "_e_reader"))
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW {typed} AS "
+        f"SELECT {', '.join(outer + meta)} FROM (SELECT {', '.join(inner + meta)} FROM {raw.name})",
+    )
+    return checks, born
+
+
+def _row_checks(table: Table, born: str | None) -> list[Check]:
+    checks: list[Check] = []
     for column in table.columns:
-        parse = parser_for(column)
-        cache: dict[str, Any] = {}
-        out: list[Any] = []
-        for i, text in enumerate(raw.frame[column.name].tolist()):
-            value = None
-            if (i, column.name) in raw.skip:
-                pass
-            elif text is None:
-                if column.required:
-                    issues.append(Issue(i, column.name, "REQUIRED", "required value is empty"))
-            else:
-                value = _parse_cached(parse, text, cache)
-                if isinstance(value, FieldError):
-                    issues.append(Issue(i, column.name, value.code, value.reason))
-                    value = None
-            out.append(value)
-        typed[column.name] = out
-    return typed, issues
-
-
-def _parse_cached(parse: Callable[[str], Any], text: str, cache: dict[str, Any]) -> Any:
-    """The parsed value, or the FieldError, of ``text`` (repeated values are parsed once)."""
-    if text not in cache:
-        try:
-            cache[text] = parse(text)
-        except FieldError as exc:
-            cache[text] = exc
-    return cache[text]
-
-
-def _row_rules(table: Table, rows: Sequence[Row]) -> list[Issue]:
-    issues: list[Issue] = []
-    signs = [(c, s) for (t, c), s in SIGN_RULES.items() if t == table.name]
-    orders = DATE_ORDER.get(table.name, ())
-    for i, row in enumerate(rows):
-        for column, sign in signs:
-            issues += _sign(i, column, sign, row[column])
-        for early, late in orders:
-            if row[early] is not None and row[late] is not None and row[late] < row[early]:
-                why = f"{late} is before {early}"
-                issues.append(Issue(i, late, "DATE_ORDER", why))
-        if table.name == "customers":
-            issues += _identity(i, row)
-        elif table.name == "staff":
-            issues += _staff(i, row)
-    return issues
-
-
-def _sign(i: int, column: str, sign: Sign, value: float | None) -> list[Issue]:
-    if value is None or value > 0 or (sign == ">=0" and value == 0):
-        return []
-    return [Issue(i, column, "NEGATIVE_AMOUNT", f"{column} must be {sign[:-1]} 0")]
-
-
-def _staff(i: int, row: Row) -> list[Issue]:
-    issues = []
-    if row["capacity"] is not None and row["capacity"] <= 0:
-        issues.append(Issue(i, "capacity", "BAD_CAPACITY", "capacity must be greater than 0"))
-    if row["branch_id"] is None and row["role"] not in (None, "personal_banking"):
+        sign = SIGN_RULES.get((table.name, column.name))
+        if sign:
+            op = "<" if sign == ">=0" else "<="
+            why = f"{column.name} must be {sign[:-1]} 0"
+            sql = f"{q(column.name)} IS NOT NULL AND {q(column.name)} {op} 0"
+            checks.append(Check(f"_r_sign_{column.name}", column.name, "NEGATIVE_AMOUNT", why, sql))
+    for early, late in DATE_ORDER.get(table.name, ()):
+        sql = f"{q(late)} IS NOT NULL AND {q(early)} IS NOT NULL AND {q(late)} < {q(early)}"
+        why = f"{late} is before {early}"
+        checks.append(Check(f"_r_order_{late}", late, "DATE_ORDER", why, sql))
+    if table.name == "staff":
+        checks.append(
+            Check(
+                "_r_capacity",
+                "capacity",
+                "BAD_CAPACITY",
+                "capacity must be greater than 0",
+                "capacity IS NOT NULL AND capacity <= 0",
+            )
+        )
         why = "branch_id may be empty only for personal_banking staff"
-        issues.append(Issue(i, "branch_id", "REQUIRED", why))
-    return issues
+        sql = "branch_id IS NULL AND role IS NOT NULL AND role <> 'personal_banking'"
+        checks.append(Check("_r_branch", "branch_id", "REQUIRED", why, sql))  # fmt: skip
+    if table.name == "customers" and born:
+        checks += identity_checks("id_number", "kind", "birth_date", born)
+    return checks
 
 
-def _identity(i: int, row: Row) -> list[Issue]:
-    """Resident ID for individuals (and its birth date); credit code for the others."""
-    number, kind = row["id_number"], row["kind"]
-    if number is None or kind is None:
-        return []
-    try:
-        if kind == "individual":
-            born, _ = parse_resident_id(number)
-            return _birth_date(i, row["birth_date"], born)
-        validate_uscc(number)
-    except IdentityError as exc:
-        note = PILOT_NOTE if exc.code == "USCC_CHECKSUM" else ""
-        return [Issue(i, "id_number", exc.code, exc.reason + note)]
-    return []
-
-
-def _birth_date(i: int, given: date | None, born: date) -> list[Issue]:
-    if given is None or given == born:
-        return []
-    why = "birth_date differs from the birth date encoded in the resident ID"
-    return [Issue(i, "birth_date", "BIRTHDATE_MISMATCH", why)]
-
-
-def _duplicates(table: Table, rows: Sequence[Row], bad: set[int]) -> list[Issue]:
-    """Exact copies after the first: DUPLICATE_ROW; different rows sharing a key: DUPLICATE_KEY
-    on all of them. Only rows without earlier errors take part."""
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        if i not in bad:
-            groups[tuple(row[c] for c in table.key)].append(i)
-    issues: list[Issue] = []
-    key = ", ".join(table.key)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        versions = {tuple(rows[i].values()) for i in members}
-        if len(versions) == 1:
-            why = f"exact copy of an earlier row (same {key} and values); the first is kept"
-            issues += [Issue(i, key, "DUPLICATE_ROW", why) for i in members[1:]]
-        else:
-            why = f"{len(members)} different rows share this {key}; all set aside"
-            issues += [Issue(i, key, "DUPLICATE_KEY", why) for i in members]
-    return issues
-
-
-def _references(
-    table: Table, typed: dict[str, list[Any]], parents: dict[str, set[Any]]
-) -> list[Issue]:
-    issues: list[Issue] = []
+def _reference_checks(table: Table, parents: dict[str, str]) -> list[Check]:
+    checks = []
     for column in table.columns:
         if column.references is None:
             continue
-        known = parents.get(column.references, set())
-        parent = column.references.split(".")[0]
-        why = f"{column.name} refers to a {parent} row that does not exist or was quarantined"
-        for i, value in enumerate(typed[column.name]):
-            if value is not None and value not in known:
-                issues.append(Issue(i, column.name, "UNKNOWN_REFERENCE", why))
-    return issues
+        parent_table, key = column.references.split(".")
+        x = q(column.name)
+        parent = parents.get(column.references)
+        sql = f"{x} IS NOT NULL"
+        if parent:
+            keys = f"SELECT {q(key)} FROM {parent} WHERE {q(key)} IS NOT NULL"
+            sql = f"{x} IS NOT NULL AND {x} NOT IN ({keys})"
+        why = f"{column.name} refers to a {parent_table} row that does not exist or was quarantined"
+        checks.append(Check(f"_x_{column.name}", column.name, "UNKNOWN_REFERENCE", why, sql))
+    return checks
+
+
+def _none(checks: list[Check]) -> str:
+    """SQL: none of ``checks`` failed."""
+    return " AND ".join(f"NOT {q(c.name)}" for c in checks) or "TRUE"
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+def find_duplicates(
+    con: Any, state: Checked, out: str, *, restrict: str = "TRUE", passes: int = 1
+) -> None:
+    """Insert into ``out`` the duplicate lines among the rows of ``state.chk`` that passed the
+    cell and row checks and match ``restrict`` (lines already in ``state.dups`` excepted).
+
+    The first GROUP BY is on the 64-bit hash of the key of every row (checked or not, so no
+    check is evaluated), in ``passes`` slices: a small hash table of integers whatever the
+    key, and few groups of more than one row (a collision only adds candidates). The rows of
+    those groups are then checked and compared exactly, by key and values.
+    """
+    table = state.table
+    key = ", ".join(q(c) for c in table.key)
+    ok = f"{state.field_ok} AND {restrict}"
+    cand, rows, keys = f"{out}_cand", f"{out}_rows", f"{out}_keys"
+    run(con, f"CREATE OR REPLACE TEMP TABLE {cand} (h UBIGINT)")
+    for part in range(passes):
+        sliced = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+        run(
+            con,
+            f"INSERT INTO {cand} SELECT hash({key}) AS h FROM {state.chk} WHERE {restrict}"
+            f"{sliced} GROUP BY h HAVING count(*) > 1",
+        )
+    if not scalar(con, f"SELECT count(*) FROM {cand}"):
+        run(con, f"DROP TABLE {cand}")
+        return
+    names = ", ".join(q(c) for c in table.names)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT {names}, _rid, _file, _sheet, _line "
+        f"FROM {state.chk} WHERE {ok} AND hash({key}) IN (SELECT h FROM {cand})",
+    )
+    values = [c for c in table.names if c not in table.key]
+    same = " AND ".join(
+        f"min({q(c)}) IS NOT DISTINCT FROM max({q(c)}) AND count({q(c)}) IN (0, count(*))"
+        for c in values
+    ) or "TRUE"  # fmt: skip
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT {key}, ({same}) AS _same, "
+        f"count(*) AS _n FROM {rows} GROUP BY {key} HAVING count(*) > 1",
+    )
+    join = " AND ".join(f"c.{q(c)} = d.{q(c)}" for c in table.key)
+    part = ", ".join(f"c.{q(c)}" for c in table.key)
+    ranked = (
+        f"SELECT c._rid, c._file, c._sheet, c._line, d._same, d._n, row_number() OVER "
+        f"(PARTITION BY {part} ORDER BY c._rid) AS _rn FROM {rows} c JOIN {keys} d ON {join}"
+    )
+    run(
+        con,
+        f"INSERT INTO {out} SELECT _rid, _file, _sheet, _line, _same, _n FROM ({ranked}) "
+        f"WHERE (NOT _same OR _rn > 1) AND _rid NOT IN (SELECT _rid FROM {state.dups})",
+    )
+    run(con, f"DROP TABLE {keys}; DROP TABLE {rows}; DROP TABLE {cand}")
+
+
+def dup_lines(con: Any, table: Table, dups: str) -> pd.DataFrame:
+    """The quarantine lines of the duplicate rows in ``dups``."""
+    key = ", ".join(table.key)
+    row = lit(DUP_ROW.format(key))
+    count = lit(DUP_KEY.format("%d", key))
+    return _fetch_lines(
+        con,
+        table,
+        f"SELECT _file, _sheet, _line, {lit(key)} AS col, CASE WHEN _same THEN 'DUPLICATE_ROW' "
+        f"ELSE 'DUPLICATE_KEY' END AS code, CASE WHEN _same THEN {row} ELSE printf({count}, _n) "
+        f"END AS reason FROM {dups}",
+    )
+
+
+def make_clean(con: Any, state: Checked) -> str:
+    """(Re)create the clean relation: the typed rows less those set aside. A large table's is
+    a view over its scan: no check is evaluated again, only an anti-join on the (few) row ids
+    set aside, left out altogether when there are none."""
+    state.version += 1
+    name = state.chk.replace("tb_chk_", "tb_clean_", 1)
+    name = name if state.version == 1 else f"{name}_v{state.version}"
+    cols = ", ".join(f"c.{q(c)}" for c in state.table.names)
+    anti = ""
+    if scalar(con, f"SELECT count(*) FROM {state.out}"):
+        anti = f" ANTI JOIN {state.out} o ON c._rid = o._rid"
+    kind = "TABLE" if state.materialised else "VIEW"
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP {kind} {name} AS SELECT {cols} FROM {state.typed} c{anti}",
+    )
+    return name
+
+
+# --- quarantine lines ------------------------------------------------------------------------
+
+
+def _check_lines(con: Any, table: Table, state: Checked) -> pd.DataFrame:
+    parts = [
+        f"SELECT _file, _sheet, _line, {lit(c.column)} AS col, {lit(c.code)} AS code, "
+        f"{lit(c.reason)} AS reason FROM {state.flagged} WHERE {q(c.name)}"
+        for c in state.checks
+        if c.name != "_e_reader"
+    ]
+    return _fetch_lines(con, table, " UNION ALL ".join(parts)) if parts else empty_quarantine()
+
+
+def _fetch_lines(con: Any, table: Table, sql: str) -> pd.DataFrame:
+    got = frame(con, sql)
+    if got.empty:
+        return empty_quarantine()
+    return pd.DataFrame(
+        {
+            "table": table.name,
+            "file": got["_file"].astype(object).to_numpy(),
+            "sheet": got["_sheet"].astype(object).where(got["_sheet"].notna(), None).to_numpy(),
+            "line": got["_line"].astype("int64").to_numpy(),
+            "column": got["col"].astype(object).to_numpy(),
+            "code": got["code"].astype(object).to_numpy(),
+            "reason": got["reason"].astype(object).to_numpy(),
+        }
+    )
+
+
+def _bad_rows(con: Any, state: Checked) -> dict[str, int]:
+    rows = run(
+        con,
+        f"SELECT _file, count(DISTINCT _rid) FROM (SELECT _file, _rid FROM {state.flagged} "
+        f"UNION ALL SELECT _file, _rid FROM {state.dups}) GROUP BY _file",
+    ).fetchall()
+    return {str(f): int(n) for f, n in rows}
