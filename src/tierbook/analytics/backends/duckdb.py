@@ -45,7 +45,7 @@ def record_batches(con: Any, expr: Any, rows: int = 256_000) -> Any:
     calls ``fetch_record_batch``, which DuckDB 2.0 renamed ``to_arrow_reader``.)"""
     for table in _memtables(expr):
         con._register_in_memory_table(table)
-    return con.con.execute(con.compile(expr)).to_arrow_reader(rows)
+    return con.con.sql(con.compile(expr)).to_arrow_reader(rows)
 
 
 def _memtables(expr: Any) -> list[Any]:
