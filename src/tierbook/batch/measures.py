@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.domain.periods import ReviewCalendar
@@ -34,9 +35,10 @@ class BucketSums:
         """Add a batch of per-customer bucket sums; return the ids of customers the batch
         flags with duplicate days. Rows of customers not in ``index`` (set aside by the
         ingest) are ignored."""
-        rows = index.get_indexer(batch.column("customer_id").to_numpy(zero_copy_only=False))
-        keep = rows >= 0
-        rows = rows[keep]
+        ids = pa.array(index.to_numpy(), type=pa.string())
+        found = pc.index_in(batch.column("customer_id"), value_set=ids)
+        keep = found.is_valid().to_numpy(zero_copy_only=False)
+        rows = found.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)[keep]
         b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int64)
         self.weighted[rows, b] += batch.column("weighted").to_numpy(zero_copy_only=False)[keep]
         for k, c in enumerate(CLASSES):

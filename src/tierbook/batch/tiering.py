@@ -120,15 +120,19 @@ def history_frame(
     """Long form: customer × review month with measure, level and policy step."""
     n, t = result.measures.shape
     ends = [cal.month_ends[m] for m in cal.review_months]
+    levels = result.path.levels.reshape(-1)
+    names = list(result.ladder.level_names())
     return pd.DataFrame(
         {
             "customer_id": np.repeat(customer_ids.to_numpy(), t),
-            "ladder_id": result.ladder.id,
+            "ladder_id": pd.Categorical.from_codes(
+                np.zeros(n * t, dtype=np.int8), [result.ladder.id]
+            ),
             "period_end": np.tile(np.asarray(ends, dtype="datetime64[D]"), n),
             "measure": np.round(result.measures.reshape(-1), 2),
-            "level": result.level_names(result.path.levels.reshape(-1)),
-            "level_index": result.path.levels.reshape(-1),
-            "step": np.asarray(STEPS, dtype=object)[result.path.steps.reshape(-1)],
+            "level": pd.Categorical.from_codes(levels, names),
+            "level_index": levels.astype(np.int8),
+            "step": pd.Categorical.from_codes(result.path.steps.reshape(-1), list(STEPS)),
         }
     )
 
