@@ -25,7 +25,7 @@ from tierbook.domain.identity import (
     validate_uscc,
 )
 from tierbook.ingest.fields import mobile_sql
-from tierbook.ingest.identity_sql import identity_checks, resident_id_birth_sql
+from tierbook.ingest.identity_sql import identity_checks, identity_columns
 from tierbook.ingest.sql import PY_WHITESPACE, strip_sql
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -45,11 +45,11 @@ def sql_identity(rows: list[tuple[str, str, date | None]]) -> list[tuple[str, st
         }
     )
     con.register("people", data)
-    checks = identity_checks("id_number", "kind", "birth_date", "_born")
+    checks = identity_checks("id_number", "kind", "birth_date", "_born", "_check")
     flags = ", ".join(f"{c.sql} AS {c.name}" for c in checks)
-    born = resident_id_birth_sql("id_number")
+    extra = ", ".join(f"{sql} AS {n}" for n, sql in identity_columns("id_number", "kind").items())
     got = con.execute(
-        f"SELECT i, {flags} FROM (SELECT *, {born} AS _born FROM people) ORDER BY i"
+        f"SELECT i, {flags} FROM (SELECT *, {extra} FROM people) ORDER BY i"
     ).fetchall()
     out: list[tuple[str, str] | None] = []
     for row in got:

@@ -197,7 +197,8 @@ class _Loader:
 
     def load(self, table: Table, source: Source, *, check_keys: bool) -> None:
         name = f"tb_raw_{table.name}_{self.tag}"
-        raw = stage(self.con, table, source, self.data_dir, name, skip_blank=not table.large)
+        small = not table.large
+        raw = stage(self.con, table, source, self.data_dir, name, skip_blank=small, in_order=small)
         result = validate(
             self.con, table, raw, self.parents, check_keys=check_keys, materialise=not table.large
         )

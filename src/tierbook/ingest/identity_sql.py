@@ -65,16 +65,31 @@ def uscc_shape_sql(v: str) -> str:
     return f"regexp_full_match({v}, '{_USCC_CLASS}{{2}}[0-9]{{6}}{_USCC_CLASS}{{10}}')"
 
 
-def identity_checks(number: str, kind: str, birth: str, born: str) -> list[Check]:
+def identity_columns(number: str, kind: str) -> dict[str, str]:
+    """Columns ``identity_checks`` reads, computed once per row next to the typed columns:
+    the encoded birth date and the expected check character of a well-shaped number."""
+    person = f"{kind} = 'individual' AND {resident_id_shape_sql(number)}"
+    other = f"{kind} <> 'individual' AND {uscc_shape_sql(number)}"
+    return {
+        "_born": f"CASE WHEN {person} THEN {resident_id_birth_sql(number)} END",
+        "_check": (
+            f"CASE WHEN {person} THEN {resident_id_check_sql(number)} "
+            f"WHEN {other} THEN {uscc_check_sql(number)} END"
+        ),
+    }
+
+
+def identity_checks(number: str, kind: str, birth: str, born: str, check: str) -> list[Check]:
     """Checks of ``customers``: ``number``, ``kind`` and ``birth`` name the typed id_number,
-    kind and birth_date; ``born`` names a column holding ``resident_id_birth_sql(number)``.
+    kind and birth_date; ``born`` and ``check`` the columns of ``identity_columns``.
     Individuals carry a resident ID, corporates and institutions a credit code."""
     known = f"{number} IS NOT NULL AND {kind} IS NOT NULL"
     person = f"{known} AND {kind} = 'individual'"
     other = f"{known} AND {kind} <> 'individual'"
     shaped = f"{person} AND {resident_id_shape_sql(number)}"
     dated = f"{shaped} AND {born} IS NOT NULL AND year({born}) >= 1900"
-    valid_id = f"{dated} AND {resident_id_check_sql(number)} = substr({number}, 18, 1)"
+    last = f"substr({number}, 18, 1)"
+    valid_id = f"{dated} AND {check} = {last}"
     uscc = f"{other} AND {uscc_shape_sql(number)}"
     bad_id = f"{person} AND NOT {resident_id_shape_sql(number)}"
     bad_uscc = f"{other} AND NOT {uscc_shape_sql(number)}"
@@ -83,13 +98,12 @@ def identity_checks(number: str, kind: str, birth: str, born: str) -> list[Check
         ("id_nodate", "id_number", "ID_BIRTHDATE", ID_NO_DATE, f"{shaped} AND {born} IS NULL"),
         ("id_old", "id_number", "ID_BIRTHDATE", ID_BEFORE_1900,
          f"{shaped} AND {born} IS NOT NULL AND year({born}) < 1900"),
-        ("id_sum", "id_number", "ID_CHECKSUM", ID_CHECKSUM,
-         f"{dated} AND {resident_id_check_sql(number)} <> substr({number}, 18, 1)"),
+        ("id_sum", "id_number", "ID_CHECKSUM", ID_CHECKSUM, f"{dated} AND {check} <> {last}"),
         ("birth", "birth_date", "BIRTHDATE_MISMATCH", MISMATCH,
          f"{valid_id} AND {birth} IS NOT NULL AND {birth} <> {born}"),
         ("uscc_fmt", "id_number", "USCC_FORMAT", USCC_FORMAT, bad_uscc),
         ("uscc_sum", "id_number", "USCC_CHECKSUM", USCC_CHECKSUM + PILOT_NOTE,
-         f"{uscc} AND {uscc_check_sql(number)} <> substr({number}, 18, 1)"),
+         f"{uscc} AND {check} <> {last}"),
     ]  # fmt: skip
     return [
         Check(f"_r_{n}", col, code, why, f"coalesce({sql}, false)")

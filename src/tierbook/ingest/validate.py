@@ -25,9 +25,9 @@ import pandas as pd
 
 from tierbook.ingest.contract import Table
 from tierbook.ingest.fields import Check, column_checks, is_native, text_sql, typed_sql
-from tierbook.ingest.identity_sql import identity_checks, resident_id_birth_sql
+from tierbook.ingest.identity_sql import identity_checks, identity_columns
 from tierbook.ingest.quarantine import QUARANTINE_COLUMNS, empty_quarantine
-from tierbook.ingest.sql import frame, lit, q, run, scalar
+from tierbook.ingest.sql import frame, lit, q, run, scalar, setting
 from tierbook.ingest.stage import Raw
 
 Sign = Literal[">=0", ">0"]
@@ -48,8 +48,8 @@ DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """(earlier, later) date columns: the later one, when filled, must not precede the earlier."""
 
-ROWS_PER_KEY_PASS = 20_000_000
-"""Rows per slice of the duplicate-key GROUP BY (about 300 MB of DuckDB hash table)."""
+ROWS_PER_KEY_PASS = 2_500_000
+"""Rows per slice of the GROUP BY on key hashes (about 100 MB of DuckDB hash table)."""
 
 DUP_ROW = "exact copy of an earlier row (same {} and values); the first is kept"
 DUP_KEY = "{} different rows share this {}; all set aside"
@@ -89,21 +89,22 @@ def validate(
     materialise: bool,
 ) -> Validated:
     """Validate staged ``raw``; ``parents`` maps ``"table.column"`` to the clean relation of
-    that table. ``materialise`` stores the typed and clean rows as temp tables (small tables);
-    otherwise they stay views over the scan. ``check_keys=False`` leaves duplicates in."""
+    that table. ``materialise`` stores the clean rows as a temp table and drops the rest
+    (small tables); otherwise the clean rows stay a view over the scan.
+    ``check_keys=False`` leaves duplicates in."""
     base = raw.name.replace("tb_raw_", "", 1)
     typed, chk = f"tb_typed_{base}", f"tb_chk_{base}"
-    checks, born = _typed_relation(con, table, raw, typed)
-    checks += _row_checks(table, born)
+    checks, identity = _typed_relation(con, table, raw, typed)
+    checks += _row_checks(table, identity)
     field_ok = _none(checks)
     checks += _reference_checks(table, parents)
     flags = ", ".join(f"{c.sql} AS {q(c.name)}" for c in checks)
     keep = ", ".join([*(q(c) for c in table.names), "_file", "_sheet", "_line", "_rid"])
-    kind = "TABLE" if materialise else "VIEW"  # small tables: typed values and flags stored
-    run(con, f"CREATE OR REPLACE TEMP {kind} {chk} AS SELECT {keep}, {flags} FROM {typed}")
-    if materialise:
-        for what in (f"VIEW {typed}", *reversed(raw.temp)):
-            _drop(con, what)
+    store = f"tb_store_{base}"
+    if materialise:  # typed values and flags computed once, stored in file order
+        _store(con, raw, store, chk, typed, table, flags)
+    else:
+        run(con, f"CREATE OR REPLACE TEMP VIEW {chk} AS SELECT {keep}, {flags} FROM {typed}")
     state = Checked(
         table,
         chk,
@@ -145,12 +146,45 @@ def validate(
         f"CREATE OR REPLACE TEMP TABLE {state.out} AS SELECT _rid FROM {state.flagged} "
         f"UNION SELECT _rid FROM {state.dups}",
     )
-    state.clean = make_clean(con, state)
-    if materialise:
-        drop = (state.out, state.dups, state.flagged, chk)
-        for what in (f"TABLE {t}" for t in drop):
+    if materialise:  # the stored rows less those set aside are the clean table
+        rid = "rowid" if raw.rowid_lines else "_rid"
+        run(con, f"DELETE FROM {store} WHERE {rid} IN (SELECT _rid FROM {state.out})")
+        stored = [r[0] for r in run(con, f"DESCRIBE {store}").fetchall()]
+        for column in (c for c in stored if c not in table.names):  # flags: no longer needed
+            run(con, f"ALTER TABLE {store} DROP COLUMN {q(column)}")
+        state.typed = store
+        state.clean = make_clean(con, state)
+        drop = [f"TABLE {t}" for t in (state.out, state.dups, state.flagged)]
+        for what in (*drop, f"VIEW {chk}", f"VIEW {typed}", *reversed(raw.temp)):
             _drop(con, what)
+    else:
+        state.clean = make_clean(con, state)
     return Validated(state, quarantine[list(QUARANTINE_COLUMNS)], counts)
+
+
+def _store(con: Any, raw: Raw, store: str, chk: str, typed: str, table: Table, flags: str) -> None:
+    """Store the typed values and flags of every row in file order (one parallel pass) and
+    make ``chk`` read them. A CSV read by DuckDB stores neither its file name nor its lines:
+    ``chk`` numbers the rows from their ``rowid`` (``Raw.rowid_lines``)."""
+    names = ", ".join(q(c) for c in table.names)
+    meta = "_blank" if raw.rowid_lines else "_file, _sheet, _line, _rid"
+    with setting(con, "preserve_insertion_order", "true"):
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {store} AS SELECT {names}, {meta}, {flags} FROM {typed}",
+        )
+    if not raw.rowid_lines:
+        run(con, f"CREATE OR REPLACE TEMP VIEW {chk} AS SELECT * FROM {store}")
+        return
+    join, shift = raw.rowid_lines
+    file = lit(next(iter(raw.rows_read)))
+    run(con, f"DELETE FROM {store} WHERE _blank")
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW {chk} AS SELECT c.* EXCLUDE (_blank, _k), {file} AS _file, "
+        f"CAST(NULL AS VARCHAR) AS _sheet, c._k + 2 + {shift} AS _line, c._k AS _rid "
+        f"FROM (SELECT *, rowid AS _k FROM {store}) c {join}",
+    )
 
 
 # --- the typed relation and the checks --------------------------------------------------------
@@ -161,9 +195,9 @@ def _drop(con: Any, what: str) -> None:
     run(con, f"DROP {kind} IF EXISTS {name}")
 
 
-def _typed_relation(con: Any, table: Table, raw: Raw, typed: str) -> tuple[list[Check], str | None]:
-    """Create view ``typed``; return the cell checks (over it) and the column of the birth date
-    a resident ID encodes (customers only)."""
+def _typed_relation(con: Any, table: Table, raw: Raw, typed: str) -> tuple[list[Check], bool]:
+    """Create view ``typed``; return the cell checks (over it) and whether it has the
+    identity columns (customers)."""
     inner, outer, checks = [], [], []
     for i, column in enumerate(table.columns):
         src = raw.types.get(column.name, "VARCHAR")
@@ -178,12 +212,13 @@ def _typed_relation(con: Any, table: Table, raw: Raw, typed: str) -> tuple[list[
         for c in column_checks(column, f"_t{i}", q(column.name), src, i):
             sql = f"{c.sql} AND NOT _k{i}" if raw.has_skip else c.sql  # never NULL
             checks.append(Check(c.name, c.column, c.code, c.reason, sql))
-    born = None
+    identity = False
     if table.name == "customers":
         number = f"upper(_t{table.names.index('id_number')})"
-        outer.append(f"{resident_id_birth_sql(number)} AS _born")
-        born = "_born"
-    meta = ["_file", "_sheet", "_line", "_rid"]
+        kind = typed_sql(table.column("kind"), f"_t{table.names.index('kind')}")
+        outer += [f"{sql} AS {n}" for n, sql in identity_columns(number, kind).items()]
+        identity = True
+    meta = ["_file", "_sheet", "_line", "_rid"] + (["_blank"] if raw.rowid_lines else [])
     if raw.has_skip:
         inner.append("_skip IS NOT NULL AS _e_reader")
         outer.append("_e_reader")
@@ -193,10 +228,10 @@ def _typed_relation(con: Any, table: Table, raw: Raw, typed: str) -> tuple[list[
         f"CREATE OR REPLACE TEMP VIEW {typed} AS "
         f"SELECT {', '.join(outer + meta)} FROM (SELECT {', '.join(inner + meta)} FROM {raw.name})",
     )
-    return checks, born
+    return checks, identity
 
 
-def _row_checks(table: Table, born: str | None) -> list[Check]:
+def _row_checks(table: Table, identity: bool) -> list[Check]:
     checks: list[Check] = []
     for column in table.columns:
         sign = SIGN_RULES.get((table.name, column.name))
@@ -222,8 +257,8 @@ def _row_checks(table: Table, born: str | None) -> list[Check]:
         why = "branch_id may be empty only for personal_banking staff"
         sql = "branch_id IS NULL AND role IS NOT NULL AND role <> 'personal_banking'"
         checks.append(Check("_r_branch", "branch_id", "REQUIRED", why, sql))  # fmt: skip
-    if table.name == "customers" and born:
-        checks += identity_checks("id_number", "kind", "birth_date", born)
+    if identity:
+        checks += identity_checks("id_number", "kind", "birth_date", "_born", "_check")
     return checks
 
 
@@ -258,9 +293,10 @@ def find_duplicates(
     """Insert into ``out`` the duplicate lines among the rows of ``state.chk`` that passed the
     cell and row checks and match ``restrict`` (lines already in ``state.dups`` excepted).
 
-    The first GROUP BY is on the 64-bit hash of the key of every row (checked or not, so no
-    check is evaluated), in ``passes`` slices: a small hash table of integers whatever the
-    key, and few groups of more than one row (a collision only adds candidates). The rows of
+    The first GROUP BY is on the 64-bit hash of the key of every row of ``state.typed``
+    (checked or not, so no check and no reference join is evaluated), in ``passes``
+    slices: a small hash table of integers whatever the key, and few groups of more than
+    one row (a collision only adds candidates). The rows of
     those groups are then checked and compared exactly, by key and values.
     """
     table = state.table
@@ -272,7 +308,7 @@ def find_duplicates(
         sliced = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
         run(
             con,
-            f"INSERT INTO {cand} SELECT hash({key}) AS h FROM {state.chk} WHERE {restrict}"
+            f"INSERT INTO {cand} SELECT hash({key}) AS h FROM {state.typed} WHERE {restrict}"
             f"{sliced} GROUP BY h HAVING count(*) > 1",
         )
     if not scalar(con, f"SELECT count(*) FROM {cand}"):
@@ -323,21 +359,17 @@ def dup_lines(con: Any, table: Table, dups: str) -> pd.DataFrame:
 
 
 def make_clean(con: Any, state: Checked) -> str:
-    """(Re)create the clean relation: the typed rows less those set aside. A large table's is
-    a view over its scan: no check is evaluated again, only an anti-join on the (few) row ids
-    set aside, left out altogether when there are none."""
+    """(Re)create the clean relation, a view. A small table's is its stored rows (those set
+    aside deleted already); a large table's is a view over its scan: no check is evaluated
+    again, only an anti-join on the (few) row ids set aside, left out when there are none."""
     state.version += 1
     name = state.chk.replace("tb_chk_", "tb_clean_", 1)
     name = name if state.version == 1 else f"{name}_v{state.version}"
     cols = ", ".join(f"c.{q(c)}" for c in state.table.names)
     anti = ""
-    if scalar(con, f"SELECT count(*) FROM {state.out}"):
+    if not state.materialised and scalar(con, f"SELECT count(*) FROM {state.out}"):
         anti = f" ANTI JOIN {state.out} o ON c._rid = o._rid"
-    kind = "TABLE" if state.materialised else "VIEW"
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP {kind} {name} AS SELECT {cols} FROM {state.typed} c{anti}",
-    )
+    run(con, f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} FROM {state.typed} c{anti}")
     return name
 
 
