@@ -46,7 +46,9 @@ def parse_resident_id(value: str) -> tuple[date, str]:
     try:
         born = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        raise IdentityError("ID_BIRTHDATE", "resident ID encodes a date that does not exist") from None
+        raise IdentityError(
+            "ID_BIRTHDATE", "resident ID encodes a date that does not exist"
+        ) from None
     if born.year < 1900:
         raise IdentityError("ID_BIRTHDATE", "resident ID encodes a birth year before 1900")
     if resident_id_check_char(v[:17]) != v[17]:
@@ -68,7 +70,9 @@ def validate_uscc(value: str) -> str:
     if len(v) != 18 or not _USCC_SHAPE.match(v):
         raise IdentityError("USCC_FORMAT", "credit code must be 18 characters of GB 32100-2015")
     if uscc_check_char(v[:17]) != v[17]:
-        raise IdentityError("USCC_CHECKSUM", "credit code check character does not match (GB 32100-2015)")
+        raise IdentityError(
+            "USCC_CHECKSUM", "credit code check character does not match (GB 32100-2015)"
+        )
     return v
 
 
@@ -77,7 +81,7 @@ def normalize_mobile(value: str) -> str:
     v = _PHONE_JUNK.sub("", value.strip())
     for prefix in ("+86", "0086", "86"):
         if v.startswith(prefix) and len(v) - len(prefix) == 11:
-            v = v[len(prefix):]
+            v = v[len(prefix) :]
             break
     if not _MOBILE.match(v):
         raise IdentityError("MOBILE_FORMAT", "mobile number must be 11 digits starting 13–19")
