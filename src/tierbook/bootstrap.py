@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+DEFAULT_MEMORY_LIMIT = "256MB"
+"""DuckDB's working memory before it spills to ``temp_directory``: keeps the batch's peak
+near 0.7 GB at 200k customers × 365 days at little cost in time (``make bench``)."""
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     engine: str = "duckdb"
     threads: int | None = None
-    memory_limit: str | None = None
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT
     temp_directory: Path | None = None
 
     @classmethod
@@ -22,8 +28,8 @@ class EngineSettings:
         return cls(
             engine=os.environ.get("TIERBOOK_ENGINE", "duckdb"),
             threads=int(threads) if threads else None,
-            memory_limit=os.environ.get("TIERBOOK_MEMORY_LIMIT"),
-            temp_directory=Path(temp) if temp else None,
+            memory_limit=os.environ.get("TIERBOOK_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            temp_directory=Path(temp) if temp else Path(tempfile.gettempdir()) / "tierbook-duckdb",
         )
 
 

@@ -110,7 +110,7 @@ def run(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from tierbook.batch.outputs import write_outputs
-    from tierbook.batch.run import load_previous_assignments, run_batch
+    from tierbook.batch.run import load_previous_assignments, run_batch, tables_needed
     from tierbook.batch.summary import print_summary
     from tierbook.bootstrap import connect_engine
     from tierbook.ingest.dataset import IngestError, load_dataset
@@ -130,7 +130,9 @@ def run(
     with Progress(*columns, console=console, transient=quiet) as bar:
         task = bar.add_task("load and validate inputs", total=None)
         try:
-            ds = load_dataset(data, connect_engine(), balances=balances)  # type: ignore[arg-type]
+            ds = load_dataset(
+                data, connect_engine(), balances=balances, tables=tables_needed(loaded)
+            )  # type: ignore[arg-type]
         except IngestError as exc:
             raise _fail(str(exc)) from None
 

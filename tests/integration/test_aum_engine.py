@@ -91,8 +91,11 @@ def _engine(con, acc, table, form, cal, customers):
         sums = aum.account_bucket_sums_daily(t, cal)
     else:
         sums = aum.account_bucket_sums_events(t, accounts, cal)
-    expr = aum.customer_bucket_sums(sums, accounts, WEIGHTS)
-    return BucketSums.from_arrow(con.to_pyarrow(expr), pd.Index(customers), len(cal.buckets))
+    customer_table = ibis.memtable({"customer_id": customers})
+    expr = aum.customer_bucket_sums(sums, accounts, customer_table)
+    out = BucketSums(len(customers), len(cal.buckets), WEIGHTS)
+    out.add(con.to_pyarrow(expr), pd.Index(customers))
+    return out
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

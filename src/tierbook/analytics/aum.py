@@ -96,20 +96,23 @@ def account_bucket_sums_events(
 
 
 def customer_bucket_sums(
-    account_sums: ir.Table, accounts: ir.Table, weights: dict[str, float]
+    account_sums: ir.Table, accounts: ir.Table, customers: ir.Table
 ) -> ir.Table:
-    """Per customer and bucket: weighted balance-days and balance-days of every class."""
+    """Per customer, bucket and asset class: balance-days, as narrow integer-keyed rows —
+    ``row`` is the customer's position in ``customer_id`` order, ``klass`` the position of
+    its product type in ``CLASSES``. Weights are applied by the caller. With daily
+    snapshots, ``duplicate_days`` counts the account-buckets where a day appears twice."""
+    ranked = customers.select("customer_id", row=ibis.row_number().over(order_by="customer_id"))
     acc = accounts.select("account_id", "customer_id", "product_type")
+    acc = acc.join(ranked, "customer_id").select("account_id", "row", "product_type")
     j = account_sums.join(acc, "account_id")
-    weight = ibis.cases(
-        *[(j.product_type == c, float(weights.get(c, 0.0))) for c in CLASSES], else_=0.0
-    )
-    metrics: dict[str, Any] = {"weighted": (j.bd * weight).sum()}
+    klass = ibis.cases(*[(j.product_type == c, k) for k, c in enumerate(CLASSES)], else_=-1)
+    metrics: dict[str, Any] = {"bd": j.bd.sum()}
     if "day_or" in account_sums.columns:
         metrics["duplicate_days"] = (j.day_or.cast("float64") != j.day_sum).sum().cast("int64")
-    for c in CLASSES:
-        metrics[f"bd_{c}"] = j.bd.sum(where=j.product_type == c).fill_null(0.0)
-    return j.group_by(["customer_id", "bucket"]).aggregate(**metrics)
+    return j.group_by(
+        [j.row.cast("int32").name("row"), "bucket", klass.cast("int8").name("klass")]
+    ).aggregate(**metrics)
 
 
 def balances_at(table: ir.Table, accounts: ir.Table, as_of: date, form: str) -> ir.Table:

@@ -6,55 +6,60 @@ Rows follow the customers table order; columns are buckets or review months of t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.rules.models import AumMeasure, Ladder, Period
 
 
-@dataclass(frozen=True)
 class BucketSums:
-    """Balance-days per customer × bucket: weighted, and per asset class."""
+    """Balance-days per customer, asset class and bucket, kept as narrow arrays (one entry
+    per combination the engine returned), with the weighted matrix ``[customers, buckets]``.
+    """
 
-    weighted: np.ndarray  # [customers, buckets]
-    by_class: np.ndarray  # [customers, classes, buckets]
-
-    @classmethod
-    def empty(cls, n_customers: int, n_buckets: int) -> BucketSums:
-        return cls(
-            np.zeros((n_customers, n_buckets)), np.zeros((n_customers, len(CLASSES), n_buckets))
-        )
+    def __init__(self, n_customers: int, n_buckets: int, weights: dict[str, float]) -> None:
+        self.n, self.n_buckets = n_customers, n_buckets
+        self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.weighted = np.zeros((n_customers, n_buckets))
 
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
-        """Add a batch of per-customer bucket sums; return the ids of customers the batch
-        flags with duplicate days. Rows of customers not in ``index`` (set aside by the
-        ingest) are ignored."""
-        ids = pa.array(index.to_numpy(), type=pa.string())
-        found = pc.index_in(batch.column("customer_id"), value_set=ids)
-        keep = found.is_valid().to_numpy(zero_copy_only=False)
-        rows = found.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)[keep]
-        b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int64)
-        self.weighted[rows, b] += batch.column("weighted").to_numpy(zero_copy_only=False)[keep]
-        for k, c in enumerate(CLASSES):
-            self.by_class[rows, k, b] += batch.column(f"bd_{c}").to_numpy(zero_copy_only=False)[
-                keep
-            ]
+        """Add a batch of (row, bucket, klass, bd) sums (``customer_bucket_sums``); return the
+        ids of the customers the batch flags with duplicate days. ``index`` holds the
+        customer ids in the engine's ``row`` order."""
+        rows = batch.column("row").to_numpy(zero_copy_only=False).astype(np.int32)
+        k = batch.column("klass").to_numpy(zero_copy_only=False).astype(np.int8)
+        keep = k >= 0
+        rows, k = rows[keep], k[keep]
+        b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int16)
+        bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
+        self._parts.append((rows, k, b, bd))
+        flat = rows.astype(np.int64) * self.n_buckets + b
+        self.weighted += np.bincount(
+            flat, weights=bd * self._w[k], minlength=self.n * self.n_buckets
+        ).reshape(self.n, self.n_buckets)
         if "duplicate_days" not in batch.schema.names:
             return []
         dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0
         return list(index[rows[dup]])
 
-    @classmethod
-    def from_arrow(cls, table: pa.Table, index: pd.Index, n_buckets: int) -> BucketSums:
-        sums = cls.empty(len(index), n_buckets)
-        sums.add(table, index)
-        return sums
+    def class_sums(self, buckets: list[int]) -> np.ndarray:
+        """Balance-days per customer and class over ``buckets``: ``[customers, classes]``."""
+        out = np.zeros(self.n * len(CLASSES))
+        chosen = np.zeros(self.n_buckets, dtype=bool)
+        chosen[buckets] = True
+        for rows, k, b, bd in self._parts:
+            sel = chosen[b]
+            flat = rows[sel].astype(np.int64) * len(CLASSES) + k[sel]
+            out += np.bincount(flat, weights=bd[sel], minlength=out.size)
+        return out.reshape(self.n, len(CLASSES))
+
+    def class_average(self, cal: ReviewCalendar, period: str) -> np.ndarray:
+        """Daily average per customer and class over ``period`` ending at the as-of date."""
+        return self.class_sums(list(cal.period_buckets(period))) / cal.period_days(period)
 
 
 def period_average(sums: np.ndarray, cal: ReviewCalendar, period: str, month: int | None = None):

@@ -77,6 +77,15 @@ class Timer:
         self.timings[name] = round(time.perf_counter() - t0, 3)
 
 
+def tables_needed(loaded: LoadedRulebook) -> set[str]:
+    """Input tables this batch reads beyond the required ones and the balances."""
+    rb = loaded.rulebook
+    needed = {"transactions"} if rb.maintenance is not None else set()
+    if any(isinstance(lad.measure, PurchaseMeasure) for lad in rb.ladders):
+        needed.add("purchases")
+    return needed
+
+
 def compute_tiers(
     ds: Dataset, as_of: date, loaded: LoadedRulebook, timer: Timer
 ) -> tuple[pd.DataFrame, dict[str, LadderResult], BucketSums, Any]:
@@ -107,7 +116,7 @@ def compute_tiers(
         customers[label] = np.round(period_average(sums.weighted, cal, period), 2)
     customers["month_avg"] = np.round(period_average(sums.weighted, cal, "month"), 2)
     loan_k = aum_expr.CLASSES.index("loan")
-    customers["loan_ytd_avg"] = np.round(period_average(sums.by_class[:, loan_k, :], cal, "ytd"), 2)
+    customers["loan_ytd_avg"] = np.round(sums.class_average(cal, "ytd")[:, loan_k], 2)
     for lad_id, res in results.items():
         customers[f"{lad_id}_level"] = res.level_names(res.path.final_levels)
         customers[f"{lad_id}_measure"] = np.round(res.measures[:, -1], 2)
@@ -139,8 +148,8 @@ def _stream(
     acct: Any, ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, float]
 ) -> tuple[BucketSums, list[str]]:
     """Customer sums streamed in record batches into the matrices (no whole result held)."""
-    expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], weights)
-    sums = BucketSums.empty(len(index), len(cal.buckets))
+    expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
+    sums = BucketSums(len(index), len(cal.buckets), weights)
     flagged: list[str] = []
     for batch in duck.record_batches(ds.con, expr):
         flagged += sums.add(batch, index)

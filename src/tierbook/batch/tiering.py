@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.analytics.aum import CLASSES
-from tierbook.batch.measures import BucketSums, ladder_history, period_average
+from tierbook.batch.measures import BucketSums, ladder_history
 from tierbook.domain.explain import explain_tier
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.domain.tiers import STEPS, TierPath, annual_keep, apply_policy
@@ -80,7 +80,7 @@ def tier_frame(
         }
     )
     if sums is not None and result.period_label in ("month", "quarter", "year"):
-        class_avg = period_average(sums.by_class, cal, result.period_label)  # [cust, classes]
+        class_avg = sums.class_average(cal, result.period_label)  # [customers, classes]
         for k, c in enumerate(CLASSES):
             frame[f"avg_{c}"] = np.round(class_avg[:, k], 2)
     for k, v in stamp.items():

@@ -14,7 +14,7 @@ own per-account scan and asks ``Dataset.check_keys_for`` to check those accounts
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -133,8 +133,10 @@ def load_dataset(
     *,
     balances: Literal["auto", "daily", "events"] = "auto",
     check_keys: bool = True,
+    tables: Collection[str] | None = None,
 ) -> Dataset:
-    """Validate and load every contract table found in ``data_dir``.
+    """Validate and load every contract table found in ``data_dir`` — or, with ``tables``,
+    only those (the required tables and the balances always); the others are not read.
 
     ``balances="auto"`` loads ``balances_daily`` when present, else ``balance_events``.
     Duplicate keys are checked in every small table, and in ``balance_events`` and
@@ -149,11 +151,12 @@ def load_dataset(
     form = _balance_form(sources, balances, data_dir)
     run(con, "SET enable_progress_bar = false")
     loader = _Loader(data_dir, con, uuid.uuid4().hex[:8])
+    wanted = None if tables is None else {*tables, *REQUIRED_TABLES, BALANCE_TABLES[form]}
     for name in SMALL_ORDER:
-        if name in sources:
+        if name in sources and (wanted is None or name in wanted):
             loader.load(TABLES_BY_NAME[name], sources[name], check_keys=True)
     for name in (BALANCE_TABLES[form], "transactions"):
-        if name in sources:
+        if name in sources and (wanted is None or name in wanted):
             keys = check_keys and name not in KEYS_LEFT_TO_ENGINE
             loader.load(TABLES_BY_NAME[name], sources[name], check_keys=keys)
     return Dataset(
