@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 DEFAULT_MEMORY_LIMIT = "256MB"
 """DuckDB's working memory before it spills to ``temp_directory``: keeps the batch's peak
 near 0.7 GB at 200k customers × 365 days at little cost in time (``make bench``)."""
