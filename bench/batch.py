@@ -118,6 +118,14 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
             "yes" if same else "NO",
         )
     console.print(table)
+    for v, rs in runs.items():
+        if "split" in rs[0]:
+            val = statistics.median(r["split"]["validate"] for r in rs)
+            comp = statistics.median(r["split"]["compute"] for r in rs)
+            console.print(
+                f"  {v}: load + validate {val:.2f}s, compute (12 months of 年日均 + ladders) "
+                f"{comp:.2f}s = {comp / ref:.2f}× the DuckDB SQL reference"
+            )
 
 
 if __name__ == "__main__":
