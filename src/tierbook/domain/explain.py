@@ -61,7 +61,7 @@ def _policy_text(ladder: Ladder, step: int, run: int) -> str:
     pol = ladder.policy
     if isinstance(pol, SlowDownPolicy) and name in ("below", "watch"):
         return (
-            f"policy {pol.kind}: {name}, {run} period(s) below; watch after "
-            f"{pol.watch_after}, drop after {pol.watch_after + pol.drop_after}"
+            f"policy {pol.kind}: {name}, {run} period(s) below (watch after "
+            f"{pol.watch_after}, drop after {pol.watch_after + pol.drop_after})"
         )
     return f"policy {pol.kind}: {name}"
