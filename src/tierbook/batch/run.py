@@ -7,6 +7,7 @@ Writing them out is ``tierbook.batch.outputs``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -212,7 +213,7 @@ def run_batch(
         alerts=maint.alerts,
         birthday_list=maint.birthday_list,
         quarantine=ds.quarantine,
-        files=[f.as_dict() if hasattr(f, "as_dict") else dict(f.__dict__) for f in ds.files],
+        files=[dataclasses.asdict(f) for f in ds.files],
         balance_form=ds.balance_form,
         timings=timer.timings,
     )

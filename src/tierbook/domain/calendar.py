@@ -19,20 +19,16 @@ from __future__ import annotations
 
 import calendar as _stdcal
 from datetime import date, timedelta
+from typing import get_args
 
 from lunardate import LunarDate
+
+from tierbook.rules.models import Festival
 
 MIN_YEAR = 1900
 MAX_YEAR = 2099
 
-FESTIVALS: tuple[str, ...] = (
-    "new_year",
-    "spring_festival",
-    "lantern",
-    "dragon_boat",
-    "mid_autumn",
-    "national_day",
-)
+FESTIVALS: tuple[str, ...] = get_args(Festival)  # in calendar order
 FESTIVAL_NAMES_ZH: dict[str, str] = {
     "new_year": "元旦",
     "spring_festival": "春节",

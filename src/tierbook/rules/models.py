@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -189,14 +189,7 @@ Festival = Literal[
 
 
 class FestivalGreeting(_Strict):
-    festivals: tuple[Festival, ...] = (
-        "new_year",
-        "spring_festival",
-        "lantern",
-        "dragon_boat",
-        "mid_autumn",
-        "national_day",
-    )
+    festivals: tuple[Festival, ...] = get_args(Festival)
     min_aum: float = Field(default=200_000, ge=0, description="contacted customers")
     roles: tuple[Role, ...] = (Role.RM,)
     head_office_min_aum: float = Field(default=3_000_000, ge=0)
