@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from tierbook.cli import app
+from tests.e2e.helpers import run_batch
 from tierbook.demo.flaws import plant_flaws
 from tierbook.demo.generator import generate
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +25,7 @@ def flawed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
 def test_each_planted_flaw_is_quarantined_with_its_code(flawed, tmp_path: Path, form: str) -> None:
     bank, flaws = flawed
     other = "balance_events" if form == "daily" else "balances_daily"
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--data",
-            str(bank),
-            "--as-of",
-            "2025-12-31",
-            "--out",
-            str(tmp_path),
-            "--balances",
-            form,
-            "--no-excel",
-            "--quiet",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    run_batch(bank, tmp_path, "--balances", form, "--no-excel", "--quiet")
     q = pd.read_csv(tmp_path / "quarantine.csv", dtype=str)
     got = Counter(zip(q["table"], q["code"], strict=True))
     # A conflicting duplicate day sets aside both rows: the original and the planted one.
@@ -57,21 +38,7 @@ def test_each_planted_flaw_is_quarantined_with_its_code(flawed, tmp_path: Path, 
 
 def test_bad_rows_carry_file_line_column_and_no_personal_data(flawed, tmp_path: Path) -> None:
     bank, _ = flawed
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--data",
-            str(bank),
-            "--as-of",
-            "2025-12-31",
-            "--out",
-            str(tmp_path),
-            "--no-excel",
-            "--quiet",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    run_batch(bank, tmp_path, "--no-excel", "--quiet")
     q = pd.read_csv(tmp_path / "quarantine.csv", dtype=str)
     row = q[q["code"] == "ID_CHECKSUM"].iloc[0]
     assert (row["file"], row["column"]) == ("customers.csv", "id_number")

@@ -12,21 +12,13 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from tierbook.cli import app
+from tests.e2e.helpers import run_batch, tierbook
+from tests.seed_rules import SEED_LADDERS
 from tierbook.demo.generator import generate
 
 AS_OF = date(2025, 12, 31)
-# bank_default, typed from seed 001 / 004 rather than read from the code under test.
-CARD = [
-    ("普通", 0),
-    ("金卡", 100_000),
-    ("白金", 300_000),
-    ("黑金", 500_000),
-    ("钻石", 1_000_000),
-    ("私人银行", 6_000_000),
-]
+CARD = SEED_LADDERS[("bank_default", "card_tiers")]
 WEIGHTS = {
     "demand_deposit": 1.0,
     "time_deposit": 1.0,
@@ -36,8 +28,6 @@ WEIGHTS = {
     "precious_metal": 0.5,
     "loan": 0.0,
 }
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -50,22 +40,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run_dir(bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--data",
-            str(bank),
-            "--as-of",
-            AS_OF.isoformat(),
-            "--out",
-            str(out),
-            "--balances",
-            "daily",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return out
+    return run_batch(bank, out, "--balances", "daily", as_of=AS_OF.isoformat())
 
 
 def _level(x: float) -> int:
@@ -121,23 +96,7 @@ def test_card_tier_counts_match_an_independent_recomputation(bank: Path, run_dir
 def test_event_form_gives_the_same_tiers_as_daily_snapshots(
     bank: Path, run_dir: Path, tmp_path: Path
 ) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--data",
-            str(bank),
-            "--as-of",
-            "2025-12-31",
-            "--out",
-            str(tmp_path),
-            "--balances",
-            "events",
-            "--no-excel",
-            "--quiet",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    run_batch(bank, tmp_path, "--balances", "events", "--no-excel", "--quiet")
     daily = pd.read_parquet(run_dir / "tiers.parquet").sort_values(["ladder_id", "customer_id"])
     events = pd.read_parquet(tmp_path / "tiers.parquet").sort_values(["ladder_id", "customer_id"])
     assert list(daily["level"]) == list(events["level"])
@@ -192,30 +151,15 @@ def test_explain_names_the_level_threshold_and_rulebook(run_dir: Path) -> None:
     cid = tiers[(tiers["ladder_id"] == "card_tiers") & (tiers["level"] == "金卡")][
         "customer_id"
     ].iloc[0]
-    result = runner.invoke(app, ["explain", cid, "--run", str(run_dir)])
-    assert result.exit_code == 0, result.output
-    assert "card_tiers=金卡" in result.output
-    assert "100,000.00" in result.output
-    assert "2025.1" in result.output
+    output = tierbook("explain", cid, "--run", str(run_dir))
+    assert "card_tiers=金卡" in output
+    assert "100,000.00" in output
+    assert "2025.1" in output
 
 
 def test_second_run_keeps_staff(bank: Path, run_dir: Path) -> None:
     before = pd.read_parquet(run_dir / "assignments.parquet")
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--data",
-            str(bank),
-            "--as-of",
-            "2025-12-31",
-            "--out",
-            str(run_dir),
-            "--no-excel",
-            "--quiet",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    run_batch(bank, run_dir, "--no-excel", "--quiet")
     after = pd.read_parquet(run_dir / "assignments.parquet")
     merged = before.merge(after, on=["customer_id", "role"], suffixes=("_a", "_b"))
     assert len(merged) == len(before) == len(after)
@@ -224,9 +168,7 @@ def test_second_run_keeps_staff(bank: Path, run_dir: Path) -> None:
 
 
 def test_bad_as_of_and_bad_rulebook_fail_with_a_message(bank: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", "--data", str(bank), "--as-of", "2025-13-01"])
-    assert result.exit_code == 2 and "not a date" in result.output
+    assert "not a date" in tierbook("run", "--data", str(bank), "--as-of", "2025-13-01", expect=2)
     bad = tmp_path / "r.yaml"
     bad.write_text("id: x\nversion: '1'\nladders: []\n", encoding="utf-8")
-    result = runner.invoke(app, ["rules", "check", str(bad)])
-    assert result.exit_code == 2 and "ladders" in result.output
+    assert "ladders" in tierbook("rules", "check", str(bad), expect=2)
