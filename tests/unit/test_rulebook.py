@@ -107,3 +107,53 @@ def test_hash_ignores_comments_and_key_order() -> None:
     assert (
         parse_rulebook(yaml.safe_dump(reordered, allow_unicode=True)).sha256 == load_preset().sha256
     )
+
+
+def test_a_rulebook_extending_a_preset_states_only_what_differs() -> None:
+    text = """
+extends: bank_default
+id: my-bank
+version: "1"
+ladders:
+  - id: card_tiers
+    levels:
+      - {name: 普通, min: 0}
+      - {name: 金卡, min: 80000}
+maintenance:
+  monthly_contact: {min_aum: 250000}
+"""
+    mine = parse_rulebook(text).rulebook
+    base = load_preset().rulebook
+    card = mine.ladder("card_tiers")
+    assert [lv.min for lv in card.levels] == [0, 80000]  # a list is replaced whole
+    assert card.policy == base.ladder("card_tiers").policy  # the rest of the ladder is kept
+    assert [lad.id for lad in mine.ladders] == [lad.id for lad in base.ladders]
+    assert mine.maintenance is not None and base.maintenance is not None
+    contact = base.maintenance.monthly_contact.model_copy(update={"min_aum": 250000})
+    assert mine.maintenance == base.maintenance.model_copy(update={"monthly_contact": contact})
+    assert mine.asset_weights == base.asset_weights
+
+
+def test_extending_an_unknown_preset_is_refused_with_the_names_known() -> None:
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook('extends: no_such\nid: x\nversion: "1"\n')
+    [(path, reason)] = info.value.problems
+    assert path == "extends"
+    assert "no_such" in reason and "bank_default" in reason
+
+
+def test_errors_in_an_extending_rulebook_name_the_merged_yaml_path() -> None:
+    text = """
+extends: bank_default
+id: my-bank
+version: "1"
+ladders:
+  - id: card_tiers
+    levels:
+      - {name: 普通, min: 0}
+      - {name: 金卡, min: 100000}
+      - {name: 白金, min: 100000}
+"""
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(text)
+    assert info.value.problems[0][0] == "ladders.card_tiers.levels"
