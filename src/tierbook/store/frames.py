@@ -114,7 +114,7 @@ def protect(archive: pd.DataFrame, cipher: FieldCipher) -> pd.DataFrame:
     return out
 
 
-def tier_snapshots(tiers: pd.DataFrame, run_id: str) -> pd.DataFrame:
+def tier_snapshots(tiers: pd.DataFrame, run_no: int) -> pd.DataFrame:
     """Tier rows with the per-class averages folded into one JSON object per row."""
     avg_cols = [f"avg_{c}" for c in CLASSES if f"avg_{c}" in tiers.columns]
     averages = tiers[avg_cols].round(2).to_numpy()
@@ -133,18 +133,18 @@ def tier_snapshots(tiers: pd.DataFrame, run_id: str) -> pd.DataFrame:
         "below_run",
     ]
     out = tiers[cols].copy()
-    out.insert(0, "run_id", run_id)
+    out.insert(0, "run_no", run_no)
     out["next_level"] = out["next_level"].where(out["next_level"].notna(), None)
     out["class_averages"] = [dict(zip(names, map(float, row), strict=True)) for row in averages]
     return out
 
 
-def per_run(frame: pd.DataFrame, run_id: str, columns: list[str]) -> pd.DataFrame:
+def per_run(frame: pd.DataFrame, run_no: int, columns: list[str]) -> pd.DataFrame:
     out = frame[columns].copy()
     for col in columns:
         if isinstance(out[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].astype(str)
-    out.insert(0, "run_id", run_id)
+    out.insert(0, "run_no", run_no)
     return out
 
 

@@ -52,7 +52,7 @@ class RunRepository:
         self.session = session
 
     def get(self, run_id: str) -> Run | None:
-        return self.session.get(Run, run_id)
+        return self.session.scalars(select(Run).where(Run.run_id == run_id)).one_or_none()
 
     def current(self) -> Run | None:
         return self.session.scalars(select(Run).where(Run.is_current)).one_or_none()
@@ -61,10 +61,10 @@ class RunRepository:
         self.session.add(run)
         self.session.flush()
 
-    def make_current(self, run_id: str) -> None:
+    def make_current(self, run_no: int) -> None:
         conn = _conn(self.session)
         conn.execute(update(Run).where(Run.is_current).values(is_current=false()))
-        conn.execute(update(Run).where(Run.run_id == run_id).values(is_current=True))
+        conn.execute(update(Run).where(Run.no == run_no).values(is_current=True))
 
 
 class CustomerRepository:
@@ -95,8 +95,8 @@ class AssignmentRepository:
         stmt = select(*cols, t.c.over_capacity, t.c.substitute).where(t.c.valid_to.is_(None))
         return _frame(_conn(self.session), stmt)
 
-    def close(self, ids: Sequence[int], valid_to: date, run_id: str) -> int:
-        rows = [{"id": int(i), "valid_to": valid_to, "to_run_id": run_id} for i in ids]
+    def close(self, ids: Sequence[int], valid_to: date, run_no: int) -> int:
+        rows = [{"id": int(i), "valid_to": valid_to, "to_run_no": run_no} for i in ids]
         return update_rows(_conn(self.session), self.table, "id", rows)
 
     def update(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -145,9 +145,9 @@ class AlertRepository:
     def insert(self, frame: pd.DataFrame) -> int:
         return insert_frame(_conn(self.session), self.table, frame)
 
-    def seen_in(self, ids: Sequence[int], run_id: str) -> int:
+    def seen_in(self, ids: Sequence[int], run_no: int) -> int:
         t = self.table
-        stmt = update(t).where(t.c.id == bindparam("k_id")).values(last_run_id=run_id)
+        stmt = update(t).where(t.c.id == bindparam("k_id")).values(last_run_no=run_no)
         if ids:
             _conn(self.session).execute(stmt, [{"k_id": int(i)} for i in ids])
         return len(ids)

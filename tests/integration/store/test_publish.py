@@ -86,9 +86,9 @@ def test_a_later_run_becomes_current_and_the_previous_run_stays_intact(
     assert count(e, "runs") == 2
     after = dump(e)
     for table in per_run:
-        kept = [row for row in after[table] if row[0] == repr(first.run_id)]
+        kept = [row for row in after[table] if row[0] == repr(first.run_no)]
         assert kept == before[table], table
-    assert count(e, "tier_snapshots", f"run_id = '{first.run_id}'") == len(march.result.tiers)
+    assert count(e, "tier_snapshots", f"run_no = {first.run_no}") == len(march.result.tiers)
 
 
 def test_a_changed_assignment_closes_the_old_row_and_opens_a_new_one(

@@ -46,16 +46,16 @@ class Customer(Base):
     listed_industry: Mapped[bool | None] = mapped_column(Boolean)
     archive_hash: Mapped[str] = mapped_column(String(64))
     """Keyed hash of the archive as last published: a re-run rewrites only changed rows."""
-    updated_run_id: Mapped[str] = mapped_column(String(64))
+    updated_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
 
 
 class Holding(Base):
     """An account (holding) with its balance on the run's as-of date; one set per run."""
 
     __tablename__ = "holdings"
-    __table_args__ = (Index("ix_holdings_run_id_customer_id", "run_id", "customer_id"),)
+    __table_args__ = (Index("ix_holdings_run_no_customer_id", "run_no", "customer_id"),)
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32))
     product_type: Mapped[str] = mapped_column(String(32))
@@ -71,7 +71,7 @@ class AumHistory(Base):
 
     __tablename__ = "aum_history"
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ladder_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     period_end: Mapped[date] = mapped_column(Date, primary_key=True)
