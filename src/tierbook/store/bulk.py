@@ -72,13 +72,14 @@ def _sqlite_column(series: pd.Series, col_type: Any) -> list[Any]:
     if isinstance(col_type, TypeDecorator):
         col_type = col_type.impl
     present = series.notna().to_numpy()
+    out: list[Any]
     if isinstance(col_type, JSON):
         out = [json.dumps(v, ensure_ascii=False) for v in series.tolist()]
     elif isinstance(col_type, Date | DateTime):
         fmt = "%Y-%m-%d" if isinstance(col_type, Date) else "%Y-%m-%d %H:%M:%S.%f"
         out = pd.to_datetime(series).dt.strftime(fmt).tolist()
     elif isinstance(col_type, Boolean):
-        out = [int(bool(v)) for v in series.tolist()]
+        out = [1 if v else 0 for v in series.tolist()]
     else:
         out = [_plain(v) for v in series.tolist()] if series.dtype == object else series.tolist()
     return [v if ok else None for v, ok in zip(out, present, strict=True)]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tierbook.store import frames as fr
+from tierbook.store.base import table_of
 from tierbook.store.bulk import insert_frame
 from tierbook.store.db import Store
 from tierbook.store.models import (
@@ -110,9 +111,9 @@ def publish_run(
         rows: dict[str, int] = {}
         stage("branches and staff")
         conn = s.connection()
-        rows["branches"] = upsert_frame(conn, Branch.__table__, master.branches, ["branch_id"])
+        rows["branches"] = upsert_frame(conn, table_of(Branch), master.branches, ["branch_id"])
         staff = fr.staff_frame(master.staff)
-        rows["staff"] = upsert_frame(conn, Staff.__table__, staff, ["staff_id"])
+        rows["staff"] = upsert_frame(conn, table_of(Staff), staff, ["staff_id"])
         stage("customers")
         run = _run_row(result, run_id, manifest)
         runs.add(run)
@@ -178,7 +179,7 @@ def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_no: int) 
         Holding: fr.per_run(master.holdings, run_no, list(master.holdings.columns)),
         BirthdayEntry: fr.per_run(result.birthday_list, run_no, BIRTHDAY_COLUMNS),
     }
-    return {m.__tablename__: insert_frame(conn, m.__table__, f) for m, f in frames.items()}
+    return {m.__tablename__: insert_frame(conn, table_of(m), f) for m, f in frames.items()}
 
 
 def _assignments(s: Session, result: RunResult, run_no: int) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tierbook.store.base import table_of
 from tierbook.store.bulk import insert_frame, records, update_rows
 from tierbook.store.models import (
     Alert,
@@ -73,21 +74,21 @@ class CustomerRepository:
 
     def archive_hashes(self) -> pd.Series:
         """customer_id → archive hash of every stored customer."""
-        t = Customer.__table__
+        t = table_of(Customer)
         frame = _frame(_conn(self.session), select(t.c.customer_id, t.c.archive_hash))
         return frame.set_index("customer_id")["archive_hash"]
 
     def insert(self, frame: pd.DataFrame) -> int:
-        return insert_frame(_conn(self.session), Customer.__table__, frame)
+        return insert_frame(_conn(self.session), table_of(Customer), frame)
 
     def upsert(self, frame: pd.DataFrame) -> int:
-        return upsert_frame(_conn(self.session), Customer.__table__, frame, ["customer_id"])
+        return upsert_frame(_conn(self.session), table_of(Customer), frame, ["customer_id"])
 
 
 class AssignmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table = StaffAssignment.__table__
+        self.table = table_of(StaffAssignment)
 
     def open(self) -> pd.DataFrame:
         t = self.table
@@ -109,7 +110,7 @@ class AssignmentRepository:
 class TaskRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table = Task.__table__
+        self.table = table_of(Task)
 
     def all(self) -> pd.DataFrame:
         """Every stored task's key, state and what the close reason needs."""
@@ -136,7 +137,7 @@ class TaskRepository:
 class AlertRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table = Alert.__table__
+        self.table = table_of(Alert)
 
     def keys(self) -> pd.DataFrame:
         t = self.table
