@@ -16,6 +16,8 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Check and show rulebooks.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+db_app = typer.Typer(help="The operational store (TIERBOOK_DATABASE_URL).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)
 
@@ -105,6 +107,9 @@ def run(
     balances: Annotated[str, typer.Option(help="auto, daily or events")] = "auto",
     excel: Annotated[bool, typer.Option(help="write the Excel workbook")] = True,
     quiet: Annotated[bool, typer.Option(help="no summary")] = False,
+    publish: Annotated[
+        bool, typer.Option(help="also publish into the store (TIERBOOK_DATABASE_URL)")
+    ] = False,
 ) -> None:
     """Run the batch: 年日均 → tiers → named staff → dated tasks; write results to OUT."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -143,7 +148,18 @@ def run(
             ds, day, loaded, previous_assignments=load_previous_assignments(out), progress=progress
         )
         progress("write outputs")
-        write_outputs(result, out, excel=excel)
+        manifest = write_outputs(result, out, excel=excel)
+        if publish:
+            from tierbook.store.publish import publish_batch
+            from tierbook.store.settings import SettingsError
+
+            try:
+                done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
+            except SettingsError as exc:
+                raise _fail(str(exc)) from None
+    if publish:
+        state = "published" if done.published else "already in the store, unchanged"
+        console.print(f"run {done.run_id[:12]} {state} ({done.seconds:.1f}s)")
     if not quiet:
         print_summary(result, console)
     console.print(f"[green]results written to {out}/[/]")
@@ -162,6 +178,55 @@ def explain(
     except (FileNotFoundError, KeyError) as exc:
         raise _fail(str(exc).strip("'\"")) from None
     console.print(text, highlight=False, markup=False)
+
+
+DbUrl = Annotated[
+    str | None, typer.Option("--url", help="database URL (default: TIERBOOK_DATABASE_URL)")
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: DbUrl = None) -> None:
+    """Create or migrate the store's tables to the latest schema (SQLite or PostgreSQL)."""
+    from tierbook.bootstrap import database_url
+    from tierbook.store.migrate import upgrade_engine_url
+    from tierbook.store.settings import SettingsError
+
+    try:
+        target = database_url(url)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    before, after = upgrade_engine_url(target)
+    console.print(f"[green]database at revision {after}[/] (was {before or 'empty'})")
+
+
+@db_app.command("seed-demo-users")
+def db_seed_demo_users(
+    url: DbUrl = None,
+    password: Annotated[
+        str | None, typer.Option(help="one password for every login (default: random each)")
+    ] = None,
+) -> None:
+    """Create (or reset) one login per role, linked to staff of the published demo bank."""
+    from tierbook.bootstrap import open_store
+    from tierbook.store.demo_users import NoDemoStaffError, seed_demo_users
+    from tierbook.store.settings import SettingsError
+
+    try:
+        store = open_store(url)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        logins = seed_demo_users(store, password=password)
+    except NoDemoStaffError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.dispose()
+    console.print("demo logins (login = role; password; linked staff, branch, customers in book):")
+    for d in logins:
+        staff = f"{d.staff_id} {d.staff_name} {d.branch_id or 'head office'} book {d.book}"
+        line = f"  {d.login:<20} {d.password:<14} {staff if d.staff_id else '(no staff row)'}"
+        console.print(line, highlight=False, markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
