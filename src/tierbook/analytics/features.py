@@ -8,7 +8,7 @@ counted as integers from ``start``.
 - ``holdings``: the product types each customer holds at the as-of date;
 - ``customer_levels``: each customer's weighted AUM as runs of days at one level
   (``day``, ``length``, ``level``), from daily snapshots or from change events;
-- ``balance_shape``: 年日均, the average over the days since the first balance of the
+- ``balance_shape``: 年日均, the balance on the first and the last day, the average over the days since the first balance of the
   window (``held_avg``: a customer who joined in the window is not compared with days
   before it joined), peak, end balance, balance on measurement dates and days held at
   or above the tier threshold the peak reaches;
@@ -132,6 +132,7 @@ def balance_shape(
         peak_day=lv.day.argmax(lv.level),
         first_day=lv.day.min(where=lv.level > 0),
         end_balance=lv.level.max(where=(lv.day <= as_of_day) & (lv.day + lv.length > as_of_day)),
+        start_balance=lv.level.max(where=(lv.day <= 0) & (lv.day + lv.length > 0)),
     )
     held_days = (window_days - stats.first_day.fill_null(0)).cast("float64")
     stats = stats.mutate(year_avg=stats.bal_days / window_days, held_avg=stats.bal_days / held_days)
@@ -158,6 +159,7 @@ def balance_shape(
         "peak",
         "peak_day",
         out.end_balance.fill_null(0.0).name("end_balance"),
+        out.start_balance.fill_null(0.0).name("start_balance"),
         out.period_end_max.fill_null(0.0).name("period_end_max"),
         "period_end_day",
         "peak_threshold",

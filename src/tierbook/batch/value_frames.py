@@ -14,7 +14,7 @@ from tierbook.domain.key_accounts import PRODUCTS
 from tierbook.rules.value import SCORE_PARTS, KeyCustomerRules
 
 BULK_EVIDENCE = (
-    "year_avg", "held_avg", "peak", "peak_date", "end_balance", "period_end_max", "period_end_date",
+    "year_avg", "held_avg", "peak", "peak_date", "start_balance", "end_balance", "period_end_max", "period_end_date",
     "threshold", "avg_threshold", "days_above", "dressed_dates", "flow_date",
     "inflow_before", "outflow_after",
 )  # fmt: skip
@@ -57,7 +57,8 @@ def _reasons(detector: str, e: pd.DataFrame, rules: KeyCustomerRules) -> pd.Seri
             + " vs 年日均 " + _m(e["year_avg"]) + " (since first balance "
             + _m(e["held_avg"]) + "); held ≥ " + _m(e["threshold"])
             + " for " + e["days_above"].astype(int).astype(str) + " days (max "
-            + str(b.max_days_above) + "); now " + _m(e["end_balance"])
+            + str(b.max_days_above) + "); " + _m(e["start_balance"]) + " at the start, "
+            + _m(e["end_balance"]) + " now"
         )  # fmt: skip
         if detector == det.WINDOW_DRESSING:
             text = (

@@ -1,7 +1,8 @@
 """Fake-big-customer detectors (SPEC §3.5, seeds 000–002). Pure: arrays in, flags out.
 
 (a) ``bulk``: a weighted-AUM spike that lifts the balance into a tier the 年日均 never
-    reaches, held above that tier's threshold only briefly and gone by the as-of date —
+    reaches, held above that tier's threshold only briefly, come within the window and gone
+    by the as-of date —
     *window dressing* when a measurement date falls inside it, else a *one-off bulk*;
 (b) ``high_volume_low_profit``: turnover in the top percentiles, margin (profit per CNY of
     turnover) in the bottom ones and profit a small share of the gross contribution;
@@ -38,6 +39,7 @@ class BalanceShape:
     year_avg: Vec  # 年日均
     held_avg: Vec  # average over the days since the first balance in the window
     peak: Vec  # highest day
+    start_balance: Vec  # on the first day of the window
     end_balance: Vec  # at the as-of date
     period_end_max: Vec  # highest balance on a measurement date
     peak_threshold: Vec  # highest tier threshold the peak reaches
@@ -61,6 +63,7 @@ def bulk(s: BalanceShape, rule: BulkDetector) -> Labels:
         & (s.peak - s.held_avg >= rule.min_excess)
         & (s.peak_threshold > s.avg_threshold)
         & (s.days_above <= rule.max_days_above)
+        & (s.start_balance < rule.max_end_share * s.peak)
         & (s.end_balance < rule.max_end_share * s.peak)
     )
     dressed = (

@@ -120,8 +120,9 @@ class BulkDetector(_Strict):
 
     A spike is a weighted-AUM peak of at least ``min_peak_ratio`` × 年日均 that lifts the
     balance into a higher tier of the ladder than the 年日均 reaches, held at or above that
-    tier's threshold for at most ``max_days_above`` days, ``min_excess`` above 年日均, and
-    gone by the as-of date (end balance below ``max_end_share`` × the peak). 年日均 here is
+    tier's threshold for at most ``max_days_above`` days in all (repeated parking counts every
+    day), ``min_excess`` above 年日均, come and gone within the window (the balances on its
+    first day and at the as-of date both below ``max_end_share`` × the peak). 年日均 here is
     taken over the days since the customer's first balance in the window, so a customer who
     joined during the year is not compared with the days before it joined. It is window
     dressing when a measurement date (month end) falls inside it with a balance of at least
@@ -131,7 +132,7 @@ class BulkDetector(_Strict):
 
     measurement: Literal["month_end", "quarter_end"] = "month_end"
     min_peak_ratio: float = Field(default=5.0, gt=1)
-    max_days_above: int = Field(default=30, ge=1)
+    max_days_above: int = Field(default=60, ge=1)
     min_excess: float = Field(default=200_000.0, ge=0)
     max_end_share: float = Field(default=0.5, gt=0, le=1)
     min_period_end_ratio: float = Field(default=2.0, gt=1)
