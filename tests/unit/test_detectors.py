@@ -70,38 +70,38 @@ WINDOW_DRESSING = {
                 "round_trip": 0.0,
             },
             "",
-        ),  # fmt: skip
+        ),
         (
             "held above the tier for 61 days in all is not parking",
             {**WINDOW_DRESSING, "days_above": 61.0},
             "",
-        ),  # fmt: skip
+        ),
         (
             "held for exactly max_days_above days still is",
             {**WINDOW_DRESSING, "days_above": 60.0},
             det.WINDOW_DRESSING,
-        ),  # fmt: skip
+        ),
         (
             "already high on the first day of the window: not seen to arrive",
             {**WINDOW_DRESSING, "start_balance": 2_030_000.0},
             "",
-        ),  # fmt: skip
+        ),
         (
             "still there at the as-of date: not gone, not flagged",
             {**WINDOW_DRESSING, "end_balance": 2_000_000.0},
             "",
-        ),  # fmt: skip
+        ),
         ("peak below 5 × 年日均", {"year_avg": 100_000.0, "peak": 499_999.0}, ""),
         (
             "peak at exactly 5 × 年日均 and 400,000 above it",
             {"year_avg": 100_000.0, "peak": 500_000.0},
             det.ONE_OFF_BULK,
-        ),  # fmt: skip
+        ),
         (
             "spike inside the same tier as the average",
             {"year_avg": 1_100_000.0, "peak": 5_900_000.0},
             "",
-        ),  # fmt: skip
+        ),
         ("excess below min_excess", {"year_avg": 2_000.0, "peak": 150_000.0}, ""),
         (
             "joined late: compared with its balance since joining, not with the whole year",

@@ -85,7 +85,7 @@ def test_key_customers_are_top_share_by_score_above_the_profit_floor_and_not_fla
     keep = KeyCustomerSelection(top_share=0.4, min_profit=1000.0, exclude_flagged=False)
     assert np.flatnonzero(
         scoring.select_key_customers(score, profit, flagged, keep)[0]
-    ).tolist() == [0, 2, 3]  # noqa: E501
+    ).tolist() == [0, 2, 3]
 
 
 def test_referral_influence_counts_generations_with_decay_and_ignores_losses() -> None:

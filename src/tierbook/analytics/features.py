@@ -8,9 +8,10 @@ counted as integers from ``start``.
 - ``holdings``: the product types each customer holds at the as-of date;
 - ``customer_levels``: each customer's weighted AUM as runs of days at one level
   (``day``, ``length``, ``level``), from daily snapshots or from change events;
-- ``balance_shape``: 年日均, the balance on the first and the last day, the average over the days since the first balance of the
+- ``balance_shape``: 年日均, the average over the days since the first balance of the
   window (``held_avg``: a customer who joined in the window is not compared with days
-  before it joined), peak, end balance, balance on measurement dates and days held at
+  before it joined), the balances on the first and the last day, peak, balance on
+  measurement dates and days held at
   or above the tier threshold the peak reaches;
 - ``period_flows``: inflow in the days up to and outflow in the days after the measurement
   date with the largest round trip.

@@ -98,8 +98,8 @@ def gather(
     balances = t["balances_daily" if ds.balance_form == "daily" else "balance_events"]
     levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights)
     shape_cols = [
-        "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance", "period_end_max",
-        "period_end_day", "peak_threshold", "avg_threshold", "days_above", "dressed_dates",
+        "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance",
+        "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above", "dressed_dates",
     ]  # fmt: skip
     expr = fx.balance_shape(
         levels, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds
@@ -123,7 +123,8 @@ def gather(
         edges = list(zip(r["referrer_id"], r["referred_id"], strict=True))
     shape = BalanceShape(**{
         k: frame[k].to_numpy(dtype=float)
-        for k in ("year_avg", "held_avg", "peak", "start_balance", "end_balance", "period_end_max", "peak_threshold",
-                  "avg_threshold", "days_above", "dressed_dates", "round_trip")
+        for k in ("year_avg", "held_avg", "peak", "start_balance", "end_balance",
+                  "period_end_max", "peak_threshold", "avg_threshold", "days_above",
+                  "dressed_dates", "round_trip")
     })  # fmt: skip
     return ValueInputs(frame, held, shape, monthly, edges), win
