@@ -15,8 +15,8 @@ from tierbook.rules.value import SCORE_PARTS, KeyCustomerRules
 
 BULK_EVIDENCE = (
     "year_avg", "held_avg", "peak", "peak_date", "start_balance", "end_balance",
-    "period_end_max", "period_end_date", "threshold", "avg_threshold", "days_above", "dressed_dates", "flow_date",
-    "inflow_before", "outflow_after",
+    "period_end_max", "period_end_date", "threshold", "avg_threshold", "days_above",
+    "dressed_dates", "flow_date", "inflow_before", "outflow_after",
 )  # fmt: skip
 HVLP_EVIDENCE = ("volume", "volume_pct", "margin_bp", "margin_pct", "profit", "profit_rate")
 PEELER_EVIDENCE = (

@@ -99,7 +99,8 @@ def gather(
     levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights)
     shape_cols = [
         "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance",
-        "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above", "dressed_dates",
+        "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above",
+        "dressed_dates",
     ]  # fmt: skip
     expr = fx.balance_shape(
         levels, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds
