@@ -11,7 +11,7 @@ counted as integers from ``start``.
 - ``balance_shape``: 年日均, the average over the days since the first balance of the
   window (``held_avg``: a customer who joined in the window is not compared with days
   before it joined), the balances on the first and the last day, peak, balance on
-  measurement dates and days held at
+  measurement dates and days held at (0 when the peak reaches no tier above the first)
   or above the tier threshold the peak reaches;
 - ``period_flows``: inflow in the days up to and outflow in the days after the measurement
   date with the largest round trip.
@@ -143,14 +143,18 @@ def balance_shape(
     )
     j = lv.join(stats.select("customer_id", "peak_threshold"), "customer_id")
     above = j.group_by("customer_id").aggregate(
-        days_above=j.length.sum(where=j.level >= j.peak_threshold).fill_null(0)
+        days_above=j.length.sum(
+            where=(j.level >= j.peak_threshold) & (j.peak_threshold > 0)
+        ).fill_null(0)
     )
     dates = ibis.memtable({"m_day": [int(d) for d in measurement_days]})
     pe = j.join(dates, (j.day <= dates.m_day) & (j.day + j.length > dates.m_day))
     period = pe.group_by("customer_id").aggregate(
         period_end_max=pe.level.max(),
         period_end_day=pe.m_day.argmax(pe.level),
-        dressed_dates=(pe.level >= pe.peak_threshold).sum().cast("int64"),
+        dressed_dates=((pe.level >= pe.peak_threshold) & (pe.peak_threshold > 0))
+        .sum()
+        .cast("int64"),
     )
     out = stats.left_join(above, "customer_id").left_join(period, "customer_id")
     return out.select(
