@@ -16,7 +16,7 @@ signed = st.floats(min_value=-1e6, max_value=1e7, allow_nan=False, allow_infinit
 @given(st.lists(amounts, min_size=1, max_size=200).filter(lambda xs: sum(xs) > 1e-6))
 def test_pareto_shares_of_non_negative_profits_are_monotone_and_end_at_100pct(
     xs: list[float],
-) -> None:  # noqa: E501
+) -> None:
     share, cum = cc.pareto_curve(np.array(xs))
     assert np.all(np.diff(cum) >= -1e-12)
     assert cum[-1] == pytest.approx(1.0)
