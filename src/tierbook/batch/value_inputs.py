@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.analytics import features as fx
+from tierbook.analytics.backends import duckdb as duck
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.domain.detectors import BalanceShape
 from tierbook.domain.key_accounts import PRODUCTS
@@ -96,7 +97,11 @@ def gather(
     open_ts = pd.to_datetime(opened["open_date"].reindex(index))
     frame["tenure_years"] = ((pd.Timestamp(win.as_of) - open_ts).dt.days / 365.25).clip(lower=0)
     balances = t["balances_daily" if ds.balance_form == "daily" else "balance_events"]
-    levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights)
+    levels = duck.materialize(
+        ds.con,
+        fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights),
+        "tierbook_value_levels",
+    )  # read three times by balance_shape: computed once
     shape_cols = [
         "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance",
         "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above",
@@ -106,6 +111,7 @@ def gather(
         levels, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds
     )
     frame[shape_cols] = _aligned(index, expr, shape_cols)
+    duck.drop(ds.con, "tierbook_value_levels")
     frame["round_trip"] = np.minimum(frame["inflow_before"], frame["outflow_after"])
     filled = frame.drop(columns=["flow_day", "peak_day", "period_end_day"]).fillna(0.0)
     frame[filled.columns] = filled
