@@ -63,7 +63,9 @@ def _engine(con, acc, table, form, measurement) -> pd.DataFrame:
     accounts = ibis.memtable(acc).cast({"open_date": "date", "close_date": "date"})
     t = ibis.memtable(table).cast({"date": "date"})
     levels = fx.customer_levels(t, accounts, form, START, AS_OF, WEIGHTS)
-    expr = fx.balance_shape(levels, DAYS, DAYS - 1, measurement, THRESHOLDS)
+    expr = fx.balance_shape(
+        levels, DAYS, DAYS - 1, measurement, THRESHOLDS, single_days=form == "daily"
+    )
     out = con.to_pyarrow(expr).to_pandas().set_index("customer_id")
     return out.reindex(CUSTOMERS).fillna(0.0)
 

@@ -118,15 +118,33 @@ def _reached(value: ir.FloatingValue, thresholds: tuple[float, ...]) -> ir.Float
     return ibis.cases(*[(value >= t, float(t)) for t in ordered], else_=0.0)
 
 
+def _on_measurement_date(
+    lv: ir.Table, days: list[int], single_days: bool
+) -> tuple[ir.BooleanValue, ir.IntegerValue]:
+    """Whether a run covers a measurement date, and the first one it covers."""
+    if not days:
+        return ibis.literal(False), ibis.null("int64")
+    if single_days:
+        return lv.day.isin(days), lv.day
+    covers = [(lv.day <= m) & (lv.day + lv.length > m) for m in days]
+    return ibis.or_(*covers), ibis.cases(*[(c, m) for c, m in zip(covers, days, strict=True)])
+
+
 def balance_shape(
     levels: ir.Table,
     window_days: int,
     as_of_day: int,
     measurement_days: list[int],
     thresholds: tuple[float, ...],
+    *,
+    single_days: bool = False,
 ) -> ir.Table:
-    """One row per customer with AUM in the window (see the module docstring)."""
+    """One row per customer with AUM in the window (see the module docstring). Two passes
+    over ``levels``: one for the sums and the peak, one for the days above its threshold.
+    ``single_days``: every run is one day long (daily snapshots), so a run is on a
+    measurement date when its day is one — a cheaper test than the overlap."""
     lv = levels
+    on_date, first_date = _on_measurement_date(lv, measurement_days, single_days)
     stats = lv.group_by("customer_id").aggregate(
         bal_days=(lv.level * lv.length).sum(),
         peak=lv.level.max(),
@@ -134,6 +152,8 @@ def balance_shape(
         first_day=lv.day.min(where=lv.level > 0),
         end_balance=lv.level.max(where=(lv.day <= as_of_day) & (lv.day + lv.length > as_of_day)),
         start_balance=lv.level.max(where=(lv.day <= 0) & (lv.day + lv.length > 0)),
+        period_end_max=lv.level.max(where=on_date),
+        period_end_day=first_date.argmax(ibis.ifelse(on_date, lv.level, ibis.null("float64"))),
     )
     held_days = (window_days - stats.first_day.fill_null(0)).cast("float64")
     stats = stats.mutate(year_avg=stats.bal_days / window_days, held_avg=stats.bal_days / held_days)
@@ -142,21 +162,21 @@ def balance_shape(
         avg_threshold=_reached(stats.year_avg, thresholds),
     )
     j = lv.join(stats.select("customer_id", "peak_threshold"), "customer_id")
+    high = (j.level >= j.peak_threshold) & (j.peak_threshold > 0)
+    if single_days:
+        dressed = (j.day.isin(measurement_days) & high).cast("int64")
+    else:
+        dressed = sum(
+            (
+                ((j.day <= m) & (j.day + j.length > m) & high).cast("int64")
+                for m in measurement_days
+            ),
+            j.length * 0,
+        )
     above = j.group_by("customer_id").aggregate(
-        days_above=j.length.sum(
-            where=(j.level >= j.peak_threshold) & (j.peak_threshold > 0)
-        ).fill_null(0)
+        days_above=j.length.sum(where=high).fill_null(0), dressed_dates=dressed.sum()
     )
-    dates = ibis.memtable({"m_day": [int(d) for d in measurement_days]})
-    pe = j.join(dates, (j.day <= dates.m_day) & (j.day + j.length > dates.m_day))
-    period = pe.group_by("customer_id").aggregate(
-        period_end_max=pe.level.max(),
-        period_end_day=pe.m_day.argmax(pe.level),
-        dressed_dates=((pe.level >= pe.peak_threshold) & (pe.peak_threshold > 0))
-        .sum()
-        .cast("int64"),
-    )
-    out = stats.left_join(above, "customer_id").left_join(period, "customer_id")
+    out = stats.left_join(above, "customer_id")
     return out.select(
         "customer_id",
         "year_avg",

@@ -13,6 +13,7 @@ from rich.table import Table
 from tierbook.domain.detectors import DETECTORS
 
 MUST_NOT_FLAG = "steady_large"
+_HEADERS = {"true_positives": "hits"}
 
 
 def evaluate_run(run_dir: Path, truth_file: Path) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def evaluate_run(run_dir: Path, truth_file: Path) -> pd.DataFrame:
     steady = set(truth.loc[truth["label"] == MUST_NOT_FLAG, "customer_id"])
     wrongly = steady & set(flags["customer_id"])
     rows.append({
-        "detector": f"{MUST_NOT_FLAG} (must not be flagged)",
+        "detector": f"{MUST_NOT_FLAG}: must not flag",
         "labelled": len(steady),
         "flagged": len(wrongly),
         "true_positives": 0,
@@ -58,7 +59,8 @@ def print_evaluation(table: pd.DataFrame, console: Console, floor: float | None)
     must-not-flag customer was flagged."""
     out = Table(title="fake-big detectors vs planted truth")
     for col in table.columns:
-        out.add_column(col, justify="left" if col == "detector" else "right", no_wrap=True)
+        justify = "left" if col == "detector" else "right"
+        out.add_column(_HEADERS.get(col, col), justify=justify, no_wrap=True)
     ok = True
     for row in table.itertuples(index=False):
         cells = [f"{x:.3f}" if isinstance(x, float) else str(x) for x in row]

@@ -24,7 +24,7 @@ from tierbook.domain.key_accounts import PRODUCTS, account_types, next_best_prod
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.domain.referrals import referral_influence
 from tierbook.ingest.dataset import Dataset
-from tierbook.planner.common import fan_out, finish_tasks, ts
+from tierbook.planner.common import STAMP_COLUMNS, fan_out, finish_tasks, ts
 from tierbook.rules.loader import LoadedRulebook
 from tierbook.rules.value import SCORE_PARTS, KeyCustomerRules
 
@@ -69,16 +69,22 @@ def value_step(
     scores = score_frame(base, inp, rules, kinds)
     conc = concentration_frames(scores, inp.held, rules)
     scores["group_206020"] = conc.groups
-    tasks = cross_sell(scores, inp.held, rules, assignments, as_of, loaded.stamp)
+    stamp = loaded.stamp
+    tasks = cross_sell(scores, inp.held, rules, assignments, as_of, stamp)
     return ValueResult(
-        value_scores=scores,
-        key_customers=key_customer_frame(scores, assignments),
-        fake_big_flags=flags,
+        value_scores=_stamped(scores, stamp),
+        key_customers=_stamped(key_customer_frame(scores, assignments), stamp),
+        fake_big_flags=_stamped(flags, stamp),
         pareto=conc.pareto,
         segments_206020=conc.profiles,
         cross_sell_tasks=tasks,
         concentration=conc.summary,
     )
+
+
+def _stamped(frame: pd.DataFrame, stamp: dict[str, str]) -> pd.DataFrame:
+    """The rulebook id, version and hash on every row (as on tiers and tasks)."""
+    return frame.assign(**{k: stamp.get(k, "") for k in STAMP_COLUMNS})
 
 
 def detect(inp: ValueInputs, rules: KeyCustomerRules) -> dict[str, np.ndarray]:

@@ -97,19 +97,19 @@ def gather(
     open_ts = pd.to_datetime(opened["open_date"].reindex(index))
     frame["tenure_years"] = ((pd.Timestamp(win.as_of) - open_ts).dt.days / 365.25).clip(lower=0)
     balances = t["balances_daily" if ds.balance_form == "daily" else "balance_events"]
-    levels = duck.materialize(
-        ds.con,
-        fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights),
-        "tierbook_value_levels",
-    )  # read three times by balance_shape: computed once
+    daily = ds.balance_form == "daily"
+    levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights)
+    if not daily:  # runs from events need window functions: computed once for both passes
+        levels = duck.materialize(ds.con, levels, "tierbook_value_levels")
     shape_cols = [
         "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance",
         "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above",
         "dressed_dates",
     ]  # fmt: skip
     expr = fx.balance_shape(
-        levels, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds
-    )
+        levels, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds,
+        single_days=daily,
+    )  # fmt: skip
     frame[shape_cols] = _aligned(index, expr, shape_cols)
     duck.drop(ds.con, "tierbook_value_levels")
     frame["round_trip"] = np.minimum(frame["inflow_before"], frame["outflow_after"])
