@@ -229,5 +229,26 @@ def db_seed_demo_users(
         console.print(line, highlight=False, markup=False)
 
 
+@app.command("evaluate")
+def evaluate(
+    run_dir: Annotated[Path, typer.Option("--run", help="output folder of a run")] = Path("out"),
+    truth: Annotated[Path, typer.Option(help="ground truth (demo bank: truth/labels.csv)")] = Path(
+        "demo-bank/truth/labels.csv"
+    ),
+    floor: Annotated[
+        float | None, typer.Option(help="fail (exit 1) if a precision or recall is below")
+    ] = None,
+) -> None:
+    """Precision and recall of every fake-big detector against planted ground truth."""
+    from tierbook.batch.evaluate import evaluate_run, print_evaluation
+
+    try:
+        table = evaluate_run(run_dir, truth)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if not print_evaluation(table, console, floor):
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

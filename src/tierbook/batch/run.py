@@ -33,6 +33,7 @@ from tierbook.batch.tiering import (
     tier_frame,
     tier_purchase_ladder,
 )
+from tierbook.batch.value import ValueResult, value_step
 from tierbook.domain.periods import review_calendar
 from tierbook.ingest.dataset import Dataset
 from tierbook.rules.loader import LoadedRulebook
@@ -62,6 +63,7 @@ class RunResult:
     files: list[dict[str, Any]]
     balance_form: str
     timings: dict[str, float] = field(default_factory=dict)
+    value: ValueResult | None = None  # key customers, fake-big flags, concentration
 
 
 class Timer:
@@ -84,6 +86,8 @@ def tables_needed(loaded: LoadedRulebook) -> set[str]:
     needed = {"transactions"} if rb.maintenance is not None else set()
     if any(isinstance(lad.measure, PurchaseMeasure) for lad in rb.ladders):
         needed.add("purchases")
+    if rb.key_customers is not None:
+        needed |= {"transactions", "income", "referrals"}
     return needed
 
 
@@ -198,6 +202,8 @@ def run_batch(
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
         maint = assign_and_plan(ds, as_of, loaded, customers, results, cal, previous_assignments)
+    with timer.stage("value score, key customers, fake-big flags"):
+        value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
     return RunResult(
         as_of=as_of,
         rulebook=loaded,
@@ -216,6 +222,7 @@ def run_batch(
         files=[dataclasses.asdict(f) for f in ds.files],
         balance_form=ds.balance_form,
         timings=timer.timings,
+        value=value,
     )
 
 

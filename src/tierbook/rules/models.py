@@ -250,6 +250,10 @@ class Maintenance(_Strict):
     birthday_list: BirthdayList = Field(default_factory=BirthdayList)
 
 
+# Sections in their own modules import the enums above, so they are imported here.
+from tierbook.rules.value import KeyCustomerRules  # noqa: E402
+
+
 def _default_weights() -> dict[AssetClass, float]:
     return {
         c: (1.0 if c in (AssetClass.DEMAND_DEPOSIT, AssetClass.TIME_DEPOSIT) else 0.5)
@@ -266,6 +270,7 @@ class Rulebook(_Strict):
     asset_weights: dict[AssetClass, float] = Field(default_factory=_default_weights)
     ladders: tuple[Ladder, ...] = Field(min_length=1)
     maintenance: Maintenance | None = None
+    key_customers: KeyCustomerRules | None = None
 
     @field_validator("asset_weights")
     @classmethod
@@ -296,6 +301,14 @@ class Rulebook(_Strict):
             band = self.ladder(m.band_ladder)
             if not isinstance(band.measure, AumMeasure):
                 raise ValueError("maintenance.band_ladder must be measured on weighted AUM")
+        kc = self.key_customers
+        if kc is not None:
+            if kc.ladder not in ids:
+                raise ValueError(
+                    f"key_customers.ladder: unknown ladder {kc.ladder!r}; known: {', '.join(ids)}"
+                )
+            if not isinstance(self.ladder(kc.ladder).measure, AumMeasure):
+                raise ValueError("key_customers.ladder must be measured on weighted AUM")
         return self
 
     def ladder(self, ladder_id: str) -> Ladder:
