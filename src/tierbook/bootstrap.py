@@ -40,3 +40,23 @@ def connect_engine(settings: EngineSettings | None = None) -> Any:
     from tierbook.analytics.backends.duckdb import connect
 
     return connect(threads=s.threads, memory_limit=s.memory_limit, temp_directory=s.temp_directory)
+
+
+def open_store(url: str | None = None) -> Any:
+    """The operational store named by ``url`` or ``TIERBOOK_DATABASE_URL`` (default: the SQLite
+    file ``tierbook.db`` in the working directory), with the cipher keyed by
+    ``TIERBOOK_SECRET_KEY``. Returns a ``tierbook.store.db.Store``."""
+    from tierbook.store.crypto import FieldCipher
+    from tierbook.store.db import Store, make_engine, session_factory
+    from tierbook.store.settings import StoreSettings
+
+    settings = StoreSettings()
+    target = url or settings.database_url
+    engine = make_engine(target)
+    return Store(target, engine, session_factory(engine), FieldCipher(settings.key()))
+
+
+def database_url(url: str | None = None) -> str:
+    from tierbook.store.settings import StoreSettings
+
+    return url or StoreSettings().database_url

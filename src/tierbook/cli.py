@@ -16,6 +16,8 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Check and show rulebooks.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+db_app = typer.Typer(help="The operational store (TIERBOOK_DATABASE_URL).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)
 
@@ -162,6 +164,22 @@ def explain(
     except (FileNotFoundError, KeyError) as exc:
         raise _fail(str(exc).strip("'\"")) from None
     console.print(text, highlight=False, markup=False)
+
+
+DbUrl = Annotated[
+    str | None, typer.Option("--url", help="database URL (default: TIERBOOK_DATABASE_URL)")
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: DbUrl = None) -> None:
+    """Create or migrate the store's tables to the latest schema (SQLite or PostgreSQL)."""
+    from tierbook.bootstrap import database_url
+    from tierbook.store.migrate import upgrade_engine_url
+
+    target = database_url(url)
+    before, after = upgrade_engine_url(target)
+    console.print(f"[green]database at revision {after}[/] (was {before or 'empty'})")
 
 
 if __name__ == "__main__":  # pragma: no cover
