@@ -107,6 +107,9 @@ def run(
     balances: Annotated[str, typer.Option(help="auto, daily or events")] = "auto",
     excel: Annotated[bool, typer.Option(help="write the Excel workbook")] = True,
     quiet: Annotated[bool, typer.Option(help="no summary")] = False,
+    publish: Annotated[
+        bool, typer.Option(help="also publish into the store (TIERBOOK_DATABASE_URL)")
+    ] = False,
 ) -> None:
     """Run the batch: 年日均 → tiers → named staff → dated tasks; write results to OUT."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -145,7 +148,14 @@ def run(
             ds, day, loaded, previous_assignments=load_previous_assignments(out), progress=progress
         )
         progress("write outputs")
-        write_outputs(result, out, excel=excel)
+        manifest = write_outputs(result, out, excel=excel)
+        if publish:
+            from tierbook.store.publish import publish_batch
+
+            done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
+    if publish:
+        state = "published" if done.published else "already in the store, unchanged"
+        console.print(f"run {done.run_id[:12]} {state} ({done.seconds:.1f}s)")
     if not quiet:
         print_summary(result, console)
     console.print(f"[green]results written to {out}/[/]")

@@ -1,6 +1,6 @@
 """Every table of the store; importing this module registers them on ``Base.metadata``."""
 
-from tierbook.store.models.audit import AuditEntry
+from tierbook.store.models.audit import AppendOnlyError, AuditEntry
 from tierbook.store.models.customers import AumHistory, Customer, Holding
 from tierbook.store.models.org import USER_ROLES, Branch, Staff, User, UserSession
 from tierbook.store.models.results import (
@@ -27,6 +27,7 @@ __all__ = [
     "TASK_STATES",
     "USER_ROLES",
     "Alert",
+    "AppendOnlyError",
     "AuditEntry",
     "AumHistory",
     "BirthdayEntry",

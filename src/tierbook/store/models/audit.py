@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierbook.store.base import Base, BigId, Json, UtcDateTime, utcnow
@@ -29,3 +29,13 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AppendOnlyError(RuntimeError):
+    """An update or delete of an audit entry was attempted."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_change(_mapper: object, _connection: object, target: AuditEntry) -> None:
+    raise AppendOnlyError(f"audit_log is append-only (entry {target.id} cannot be changed)")

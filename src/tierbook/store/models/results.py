@@ -153,7 +153,8 @@ class Task(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     task_key: Mapped[str] = mapped_column(String(32), unique=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
+    """Empty for a branch-level task (e.g. posting the birthday list)."""
     branch_id: Mapped[str | None] = mapped_column(String(32), index=True)
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.staff_id"))
     role: Mapped[str] = mapped_column(String(32))

@@ -566,7 +566,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("task_key", sa.String(length=32), nullable=False),
-        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=True),
         sa.Column("branch_id", sa.String(length=32), nullable=True),
         sa.Column("staff_id", sa.String(length=32), nullable=True),
         sa.Column("role", sa.String(length=32), nullable=False),
