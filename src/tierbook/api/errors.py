@@ -26,27 +26,27 @@ class ApiError(Exception):
             self.code = code
 
 
-class NotFound(ApiError):
+class NotFound(ApiError):  # noqa: N818 - named as the HTTP answer
     status = 404
     code = "NOT_FOUND"
 
 
-class Forbidden(ApiError):
+class Forbidden(ApiError):  # noqa: N818 - named as the HTTP answer
     status = 403
     code = "FORBIDDEN"
 
 
-class Unauthorized(ApiError):
+class Unauthorized(ApiError):  # noqa: N818 - named as the HTTP answer
     status = 401
     code = "NOT_AUTHENTICATED"
 
 
-class Conflict(ApiError):
+class Conflict(ApiError):  # noqa: N818 - named as the HTTP answer
     status = 409
     code = "CONFLICT"
 
 
-class Invalid(ApiError):
+class Invalid(ApiError):  # noqa: N818 - named as the HTTP answer
     """A request that is well-formed but breaks a rule; ``loc`` names the field."""
 
     status = 422

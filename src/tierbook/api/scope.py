@@ -8,11 +8,11 @@ contacts, alerts, complaints, invitations, referrals), filters through
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tierbook.domain.access import Viewer, scope_of
-from tierbook.store.models import Customer, Event, Staff, StaffAssignment
+from tierbook.store.models import Customer, Event, Staff, StaffAssignment, Task
 
 
 def customer_scope(viewer: Viewer) -> ColumnElement[bool]:
@@ -71,3 +71,17 @@ def event_scope(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.branch_id is None:
         return Event.branch_id.is_(None)
     return or_(Event.branch_id.is_(None), Event.branch_id == viewer.branch_id)
+
+
+def task_scope(viewer: Viewer) -> ColumnElement[bool]:
+    """Tasks about a visible customer, and branch-level tasks (no customer, e.g. posting the
+    birthday list) of staff the viewer may see."""
+    if scope_of(viewer).everything:
+        return true()
+    return or_(
+        Task.customer_id.in_(visible_customers(viewer)),
+        and_(
+            Task.customer_id.is_(None),
+            Task.staff_id.in_(select(Staff.staff_id).where(staff_scope(viewer))),
+        ),
+    )

@@ -12,7 +12,7 @@ from tierbook.api.deps import Ctx
 from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset
 from tierbook.api.schemas.common import Out
-from tierbook.domain.access import Permission as P
+from tierbook.domain.access import Permission
 from tierbook.store.models import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
@@ -31,10 +31,14 @@ class AuditOut(Out):
 
 
 @router.get("", response_model=list[AuditOut])
-def audit_log(ctx: Ctx, entity: Annotated[str | None, Query(max_length=64)] = None,
-              entity_id: Annotated[str | None, Query(max_length=64)] = None,
-              limit: Limit = 100, offset: Offset = 0) -> Any:  # fmt: skip
-    ctx.actor.require(P.VIEW_AUDIT)
+def audit_log(
+    ctx: Ctx,
+    entity: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    ctx.actor.require(Permission.VIEW_AUDIT)
     stmt = select(AuditEntry)
     if entity is not None:
         stmt = stmt.where(AuditEntry.entity == entity)

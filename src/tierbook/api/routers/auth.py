@@ -17,10 +17,14 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 def me_out(login: str, v: Viewer) -> MeOut:
     return MeOut(
-        login=login, role=v.role.value, staff_id=v.staff_id, branch_id=v.branch_id,
-        scope=v.scope.value, team=sorted(v.team),
+        login=login,
+        role=v.role.value,
+        staff_id=v.staff_id,
+        branch_id=v.branch_id,
+        scope=v.scope.value,
+        team=sorted(v.team),
         permissions=sorted(p.value for p in ROLE_PERMISSIONS[v.role]),
-    )  # fmt: skip
+    )
 
 
 @router.post("/login", response_model=LoginOut)
@@ -34,13 +38,19 @@ def login(
     token = open_session(db, user, rules, now)
     settings = request.app.state.settings
     response.set_cookie(
-        settings.cookie_name, token, httponly=True, samesite="strict",
-        secure=settings.cookie_secure, max_age=int(rules.max_age.total_seconds()),
-    )  # fmt: skip
+        settings.cookie_name,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        max_age=int(rules.max_age.total_seconds()),
+    )
     return LoginOut(
-        token=token, idle_minutes=int(rules.idle.total_seconds() // 60),
-        expires_at=now + rules.max_age, user=me_out(user.login, viewer_of(db, user)),
-    )  # fmt: skip
+        token=token,
+        idle_minutes=int(rules.idle.total_seconds() // 60),
+        expires_at=now + rules.max_age,
+        user=me_out(user.login, viewer_of(db, user)),
+    )
 
 
 @router.post("/logout", status_code=204)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from tierbook.api.deps import Context, Ctx
 from tierbook.api.errors import ERROR_RESPONSES
-from tierbook.api.routers.params import Limit, OnDay, Offset
+from tierbook.api.routers.params import Limit, Offset, OnDay
 from tierbook.api.schemas.common import Count, IdNumber, Page
 from tierbook.api.schemas.customers import (
     Archive,
@@ -34,7 +34,7 @@ from tierbook.api.schemas.work import (
 )
 from tierbook.api.services import book, complaints, customers, referrals, tasks
 from tierbook.api.services.book import BookFilter
-from tierbook.domain.access import Permission as P
+from tierbook.domain.access import Permission
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=ERROR_RESPONSES)
 CustomerId = Annotated[str, Path(min_length=1, max_length=32)]
@@ -52,15 +52,23 @@ def book_filter(
     on: OnDay = None,
     sort: BookSort = BookSort.AUM_DESC,
 ) -> BookFilter:
-    return BookFilter(tier=tier, band=band, flags=tuple(flag or ()), due_by=due_by,
-                      staff_id=staff_id, id_number=id_number, on=on, sort=sort)  # fmt: skip
+    return BookFilter(
+        tier=tier,
+        band=band,
+        flags=tuple(flag or ()),
+        due_by=due_by,
+        staff_id=staff_id,
+        id_number=id_number,
+        on=on,
+        sort=sort,
+    )
 
 
 Filter = Annotated[BookFilter, Depends(book_filter)]
 
 
 def _view(ctx: Ctx) -> Context:
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return ctx
 
 
@@ -84,7 +92,7 @@ def count(ctx: Viewing, f: Filter) -> Count:
     summary="The filtered book as CSV (masked)",
 )
 def export(ctx: Viewing, f: Filter) -> Response:
-    ctx.actor.require(P.EXPORT)
+    ctx.actor.require(Permission.EXPORT)
     return Response(book.export_csv(ctx, f), media_type="text/csv; charset=utf-8")
 
 
@@ -107,8 +115,15 @@ def update_archive(ctx: Ctx, customer_id: CustomerId, data: ArchiveIn) -> dict[s
 
 @router.get("/{customer_id}/contacts", response_model=list[ContactOut])
 def contacts(ctx: Viewing, customer_id: CustomerId, limit: Limit = 50, offset: Offset = 0) -> Any:
-    return tasks.contact_log(ctx, customer_id=customer_id, staff_id=None, since=None,
-                             until=None, limit=limit, offset=offset)  # fmt: skip
+    return tasks.contact_log(
+        ctx,
+        customer_id=customer_id,
+        staff_id=None,
+        since=None,
+        until=None,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.post("/{customer_id}/contacts", response_model=ContactOut, status_code=201)

@@ -21,7 +21,7 @@ from tierbook.api.schemas.events import (
     RsvpIn,
 )
 from tierbook.api.services import events
-from tierbook.domain.access import Permission as P
+from tierbook.domain.access import Permission
 
 router = APIRouter(prefix="/events", tags=["events"], responses=ERROR_RESPONSES)
 EventId = Annotated[int, Path(ge=1, le=2**62)]
@@ -29,14 +29,19 @@ CustomerId = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 def _invitation(inv: Any, name: str = "") -> dict[str, Any]:
-    return {"customer_id": inv.customer_id, "name": name, "staff_id": inv.staff_id,
-            "rsvp": inv.rsvp, "attended": inv.attended,
-            "follow_up_task_id": inv.follow_up_task_id}  # fmt: skip
+    return {
+        "customer_id": inv.customer_id,
+        "name": name,
+        "staff_id": inv.staff_id,
+        "rsvp": inv.rsvp,
+        "attended": inv.attended,
+        "follow_up_task_id": inv.follow_up_task_id,
+    }
 
 
 @router.get("", response_model=list[EventOut])
 def list_events(ctx: Ctx, limit: Limit = 100, offset: Offset = 0) -> Any:
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return events.list_events(ctx, limit, offset)
 
 
@@ -47,7 +52,7 @@ def create_event(ctx: Ctx, data: EventIn) -> Any:
 
 @router.get("/{event_id}", response_model=EventDetail)
 def event_detail(ctx: Ctx, event_id: EventId) -> Any:
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return events.detail(ctx, event_id)
 
 

@@ -12,17 +12,21 @@ from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset
 from tierbook.api.schemas.work import ComplianceRow, DepartureIn, MovedOut, ReassignIn, StaffOut
 from tierbook.api.services import staff
-from tierbook.domain.access import Permission as P
+from tierbook.domain.access import Permission
 
 router = APIRouter(prefix="/staff", tags=["staff"], responses=ERROR_RESPONSES)
 StaffId = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 @router.get("", response_model=list[StaffOut])
-def list_staff(ctx: Ctx, role: Annotated[str | None, Query(max_length=32)] = None,
-               limit: Limit = 200, offset: Offset = 0) -> Any:  # fmt: skip
+def list_staff(
+    ctx: Ctx,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> Any:
     """Staff in scope with the size of their current book."""
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return staff.list_staff(ctx, role, limit, offset)
 
 

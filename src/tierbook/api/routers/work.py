@@ -9,13 +9,13 @@ from fastapi import APIRouter, Path, Query
 
 from tierbook.api.deps import Ctx
 from tierbook.api.errors import ERROR_RESPONSES
-from tierbook.api.routers.params import Limit, OnDay, Offset
+from tierbook.api.routers.params import Limit, Offset, OnDay
+from tierbook.api.schemas.common import Out
 from tierbook.api.schemas.customers import ContactOut, TaskOut
 from tierbook.api.schemas.work import AlertOut, ComplaintDetail, ContactIn, DecisionIn, ReferralOut
 from tierbook.api.services import alerts, complaints, referrals, tasks
 from tierbook.api.services.tasks import When
-from tierbook.domain.access import Permission as P
-from tierbook.api.schemas.common import Out
+from tierbook.domain.access import Permission
 
 router = APIRouter(responses=ERROR_RESPONSES)
 RecordId = Annotated[int, Path(ge=1, le=2**62)]
@@ -28,10 +28,16 @@ class Completed(Out):
 
 
 @router.get("/tasks", response_model=list[TaskOut], tags=["tasks"])
-def list_tasks(ctx: Ctx, when: When = When.TODAY, on: OnDay = None, staff_id: StaffQ = None,
-               limit: Limit = 100, offset: Offset = 0) -> Any:  # fmt: skip
+def list_tasks(
+    ctx: Ctx,
+    when: When = When.TODAY,
+    on: OnDay = None,
+    staff_id: StaffQ = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
     """Today's (``when=today``), overdue, open or done tasks; the caller's own by default."""
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return tasks.list_tasks(ctx, when, on, staff_id, limit, offset)
 
 
@@ -42,18 +48,35 @@ def complete_task(ctx: Ctx, task_id: RecordId, data: ContactIn) -> Any:
 
 
 @router.get("/contacts", response_model=list[ContactOut], tags=["contacts"])
-def contact_log(ctx: Ctx, staff_id: StaffQ = None, since: date | None = None,
-                until: date | None = None, limit: Limit = 100, offset: Offset = 0) -> Any:  # fmt: skip
+def contact_log(
+    ctx: Ctx,
+    staff_id: StaffQ = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
     """The work log (我的客户 工作日志) of the customers in scope, newest first."""
-    ctx.actor.require(P.VIEW_CUSTOMERS)
-    return tasks.contact_log(ctx, customer_id=None, staff_id=staff_id, since=since, until=until,
-                             limit=limit, offset=offset)  # fmt: skip
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
+    return tasks.contact_log(
+        ctx,
+        customer_id=None,
+        staff_id=staff_id,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/referrals", response_model=list[ReferralOut], tags=["referrals"])
-def list_referrals(ctx: Ctx, state: Literal["offered", "accepted", "declined"] | None = None,
-                   limit: Limit = 100, offset: Offset = 0) -> Any:  # fmt: skip
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+def list_referrals(
+    ctx: Ctx,
+    state: Literal["offered", "accepted", "declined"] | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return referrals.list_referrals(ctx, state, limit, offset)
 
 
@@ -69,10 +92,15 @@ def decline_referral(ctx: Ctx, referral_id: RecordId, data: DecisionIn) -> Any:
 
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["alerts"])
-def list_alerts(ctx: Ctx, acknowledged: bool | None = None, mine: bool = False,
-                limit: Limit = 100, offset: Offset = 0) -> Any:  # fmt: skip
+def list_alerts(
+    ctx: Ctx,
+    acknowledged: bool | None = None,
+    mine: bool = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
     """Alerts the current run raises for the customers in scope."""
-    ctx.actor.require(P.VIEW_CUSTOMERS)
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return alerts.list_alerts(ctx, acknowledged, mine, limit, offset)
 
 
@@ -82,16 +110,20 @@ def acknowledge_alert(ctx: Ctx, alert_id: RecordId) -> Any:
 
 
 @router.get("/complaints", response_model=list[ComplaintDetail], tags=["complaints"])
-def list_complaints(ctx: Ctx, overdue: bool | None = None,
-                    state: Literal["open", "responded", "closed"] | None = None,
-                    limit: Limit = 100, offset: Offset = 0) -> Any:  # fmt: skip
+def list_complaints(
+    ctx: Ctx,
+    overdue: bool | None = None,
+    state: Literal["open", "responded", "closed"] | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
     """Complaints of the customers in scope; ``overdue=true`` is the supervisor's list."""
-    ctx.actor.require(P.VIEW_CUSTOMERS)
-    return complaints.list_complaints(ctx, overdue=overdue, state=state, limit=limit,
-                                      offset=offset)  # fmt: skip
+    ctx.actor.require(Permission.VIEW_CUSTOMERS)
+    return complaints.list_complaints(ctx, overdue=overdue, state=state, limit=limit, offset=offset)
 
 
-@router.post("/complaints/{complaint_id}/respond", response_model=ComplaintDetail,
-             tags=["complaints"])  # fmt: skip
+@router.post(
+    "/complaints/{complaint_id}/respond", response_model=ComplaintDetail, tags=["complaints"]
+)
 def respond_complaint(ctx: Ctx, complaint_id: RecordId) -> Any:
     return complaints.respond(ctx, complaint_id)

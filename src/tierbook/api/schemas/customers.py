@@ -105,7 +105,7 @@ class AssignedStaff(Out):
 
 class TaskOut(Out):
     id: int
-    customer_id: str
+    customer_id: str | None = Field(description="empty for a branch-level task")
     staff_id: str | None
     role: str
     kind: str

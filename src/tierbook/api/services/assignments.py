@@ -36,7 +36,7 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
             TierSnapshot.ladder_id == band_id,
             TierSnapshot.customer_id.in_(ids),
         )
-    ).tuples()
+    )
     today = ctx.now.date()
     moved: Counter[str] = Counter()
     for cid, old, band in rows:
@@ -48,14 +48,26 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
         ctx.db.flush()
         ctx.db.add(
             StaffAssignment(
-                customer_id=cid, role=role, staff_id=to, band=band if old is None else old.band,
-                reason=reason, over_capacity=False, substitute=False, valid_from=today,
+                customer_id=cid,
+                role=role,
+                staff_id=to,
+                band=band if old is None else old.band,
+                reason=reason,
+                over_capacity=False,
+                substitute=False,
+                valid_from=today,
                 from_run_id=run.run_id,
             )
-        )  # fmt: skip
-        audit.record(ctx, "reassign", "customer", cid, reason=reason,
-                     before={"role": role, "staff_id": old.staff_id if old else None},
-                     after={"role": role, "staff_id": to})  # fmt: skip
+        )
+        audit.record(
+            ctx,
+            "reassign",
+            "customer",
+            cid,
+            reason=reason,
+            before={"role": role, "staff_id": old.staff_id if old else None},
+            after={"role": role, "staff_id": to},
+        )
         moved[to] += 1
     ctx.db.flush()
     return moved

@@ -83,7 +83,7 @@ def resolve_session(
     ).first()
     if row is None:
         return None
-    sess, user = row.tuple()
+    sess, user = row
     if sess.revoked_at is not None or not user.active:
         return None
     if now >= sess.expires_at or now - sess.last_seen_at > rules.idle:

@@ -181,9 +181,18 @@ def page(ctx: Context, f: BookFilter, limit: int, offset: int) -> dict[str, Any]
 
 
 EXPORT_COLUMNS = (
-    "customer_id", "name", "branch_id", "id_number", "phone", "tier", "band", "aum",
-    "ytd_avg", "next_due", "flags",
-)  # fmt: skip
+    "customer_id",
+    "name",
+    "branch_id",
+    "id_number",
+    "phone",
+    "tier",
+    "band",
+    "aum",
+    "ytd_avg",
+    "next_due",
+    "flags",
+)
 
 
 def export_csv(ctx: Context, f: BookFilter) -> str:

@@ -72,10 +72,17 @@ def record_complaint(ctx: Context, customer_id: str, data: ComplaintIn) -> dict[
     ctx.db.add(c)
     ctx.db.flush()
     audit.record(
-        ctx, "create", "complaint", c.id,
-        after={"customer_id": c.customer_id, "severity": c.severity, "tier": level,
-               "response_due_at": due.isoformat()},
-    )  # fmt: skip
+        ctx,
+        "create",
+        "complaint",
+        c.id,
+        after={
+            "customer_id": c.customer_id,
+            "severity": c.severity,
+            "tier": level,
+            "response_due_at": due.isoformat(),
+        },
+    )
     return complaint_row(c, ctx.now, _supervisor(ctx, c.staff_id))
 
 
@@ -104,7 +111,7 @@ def list_complaints(
     rows = ctx.db.execute(
         stmt.order_by(Complaint.response_due_at, Complaint.id).limit(limit).offset(offset)
     )
-    return [complaint_row(c, ctx.now, s) for c, s in rows.tuples()]
+    return [complaint_row(c, ctx.now, s) for c, s in rows]
 
 
 def respond(ctx: Context, complaint_id: int) -> dict[str, Any]:
@@ -119,18 +126,26 @@ def respond(ctx: Context, complaint_id: int) -> dict[str, Any]:
     if c.state != "open":
         raise Conflict(f"complaint {complaint_id} is already {c.state}")
     c.state, c.responded_at = "responded", ctx.now
-    audit.record(ctx, "respond", "complaint", c.id, before={"state": "open"},
-                 after={"state": c.state, "responded_at": ctx.now.isoformat()})  # fmt: skip
+    audit.record(
+        ctx,
+        "respond",
+        "complaint",
+        c.id,
+        before={"state": "open"},
+        after={"state": c.state, "responded_at": ctx.now.isoformat()},
+    )
     return complaint_row(c, ctx.now, _supervisor(ctx, c.staff_id))
 
 
 def record_survey(ctx: Context, customer_id: str, data: SurveyIn) -> SatisfactionSurvey:
     ctx.actor.require(Permission.RECORD_COMPLAINT)
     cust = visible_customer(ctx, customer_id)
-    s = SatisfactionSurvey(customer_id=cust.customer_id, recorded_by=ctx.actor.user_id,
-                           **data.model_dump())  # fmt: skip
+    s = SatisfactionSurvey(
+        customer_id=cust.customer_id, recorded_by=ctx.actor.user_id, **data.model_dump()
+    )
     ctx.db.add(s)
     ctx.db.flush()
-    audit.record(ctx, "create", "survey", s.id,
-                 after={"customer_id": s.customer_id, "score": s.score})  # fmt: skip
+    audit.record(
+        ctx, "create", "survey", s.id, after={"customer_id": s.customer_id, "score": s.score}
+    )
     return s

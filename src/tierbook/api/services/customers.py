@@ -72,8 +72,15 @@ def _tier(rb: Rulebook, t: TierSnapshot) -> dict[str, Any]:
 
 
 _TIER_FIELDS = (
-    "ladder_id", "level", "measure", "period", "level_min", "next_level", "gap_to_next", "step",
-)  # fmt: skip
+    "ladder_id",
+    "level",
+    "measure",
+    "period",
+    "level_min",
+    "next_level",
+    "gap_to_next",
+    "step",
+)
 
 
 def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
@@ -143,7 +150,7 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
                 "band": a.band,
                 "since": a.valid_from,
             }
-            for a, name in staff.tuples()
+            for a, name in staff
         ],
         "open_tasks": list(tasks),
         "contacts": list(contacts),

@@ -55,10 +55,15 @@ def create(ctx: Context, data: EventIn) -> Event:
             raise Invalid("an event of another branch", "BRANCH_SCOPE", ("body", "branch_id"))
         branch = ctx.viewer.branch_id
     e = Event(
-        kind=data.kind.value, title=data.title, branch_id=branch, starts_at=data.starts_at,
-        venue=data.venue, capacity=data.capacity or rule.invitees or 0,
-        created_by=ctx.actor.user_id, created_at=ctx.now,
-    )  # fmt: skip
+        kind=data.kind.value,
+        title=data.title,
+        branch_id=branch,
+        starts_at=data.starts_at,
+        venue=data.venue,
+        capacity=data.capacity or rule.invitees or 0,
+        created_by=ctx.actor.user_id,
+        created_at=ctx.now,
+    )
     ctx.db.add(e)
     ctx.db.flush()
     audit.record(ctx, "create", "event", e.id, after={"kind": e.kind, "branch_id": branch})
@@ -84,12 +89,18 @@ def detail(ctx: Context, event_id: int) -> dict[str, Any]:
         .join(Customer, Customer.customer_id == EventInvitation.customer_id)
         .where(EventInvitation.event_id == e.id, customer_scope(ctx.viewer))
         .order_by(EventInvitation.customer_id)
-    ).tuples()
+    )
     invitations = [
-        {"customer_id": i.customer_id, "name": name, "staff_id": i.staff_id, "rsvp": i.rsvp,
-         "attended": i.attended, "follow_up_task_id": i.follow_up_task_id}
+        {
+            "customer_id": i.customer_id,
+            "name": name,
+            "staff_id": i.staff_id,
+            "rsvp": i.rsvp,
+            "attended": i.attended,
+            "follow_up_task_id": i.follow_up_task_id,
+        }
         for i, name in rows
-    ]  # fmt: skip
+    ]
     return {**event_row(e), "invitations": invitations}
 
 
@@ -105,17 +116,29 @@ def pick(ctx: Context, event_id: int, data: PickIn) -> dict[str, Any]:
     tier = TierSnapshot.__table__.alias("tier")
     stmt = (
         select(Customer.customer_id, Customer.hobbies, band.c.measure, tier.c.level)
-        .join(band, and_(band.c.customer_id == Customer.customer_id, band.c.run_id == run.run_id,
-                         band.c.ladder_id == (band_ladder_id(rb) or tier_ladder_id(rb))))
-        .outerjoin(tier, and_(tier.c.customer_id == Customer.customer_id,
-                              tier.c.run_id == run.run_id, tier.c.ladder_id == tier_ladder_id(rb)))
+        .join(
+            band,
+            and_(
+                band.c.customer_id == Customer.customer_id,
+                band.c.run_id == run.run_id,
+                band.c.ladder_id == (band_ladder_id(rb) or tier_ladder_id(rb)),
+            ),
+        )
+        .outerjoin(
+            tier,
+            and_(
+                tier.c.customer_id == Customer.customer_id,
+                tier.c.run_id == run.run_id,
+                tier.c.ladder_id == tier_ladder_id(rb),
+            ),
+        )
         .where(customer_scope(ctx.viewer), band.c.measure >= rule.min_aum)
-    )  # fmt: skip
+    )
     if e.branch_id is not None:
         stmt = stmt.where(Customer.branch_id == e.branch_id)
     candidates = [
         Candidate(cid, float(aum), level, interests_of(hob))
-        for cid, hob, aum, level in ctx.db.execute(stmt).tuples()
+        for cid, hob, aum, level in ctx.db.execute(stmt)
     ]
     invited = set(
         ctx.db.scalars(select(EventInvitation.customer_id).where(EventInvitation.event_id == e.id))
@@ -123,14 +146,34 @@ def pick(ctx: Context, event_id: int, data: PickIn) -> dict[str, Any]:
     room = data.limit if data.limit is not None else rule.invitees
     if room is not None:
         room = max(room - len(invited), 0)
-    chosen = select_invitees(candidates, rule, interests=data.interests, levels=data.levels,
-                             limit=room, exclude=invited) if room != 0 else []  # fmt: skip
+    chosen = (
+        select_invitees(
+            candidates,
+            rule,
+            interests=data.interests,
+            levels=data.levels,
+            limit=room,
+            exclude=invited,
+        )
+        if room != 0
+        else []
+    )
     rms = _rm_of(ctx, [i.customer_id for i in chosen])
     for inv in chosen:
-        ctx.db.add(EventInvitation(event_id=e.id, customer_id=inv.customer_id,
-                                   staff_id=rms.get(inv.customer_id), invited_at=ctx.now))  # fmt: skip
-    e.invitee_rule = {"interests": list(data.interests), "levels": data.levels,
-                      "min_aum": rule.min_aum, "invitees": rule.invitees}  # fmt: skip
+        ctx.db.add(
+            EventInvitation(
+                event_id=e.id,
+                customer_id=inv.customer_id,
+                staff_id=rms.get(inv.customer_id),
+                invited_at=ctx.now,
+            )
+        )
+    e.invitee_rule = {
+        "interests": list(data.interests),
+        "levels": data.levels,
+        "min_aum": rule.min_aum,
+        "invitees": rule.invitees,
+    }
     if e.capacity == 0:
         e.capacity = len(invited) + len(chosen)
     audit.record(ctx, "invite", "event", e.id, after={"invited": len(chosen)})
@@ -147,7 +190,7 @@ def _rm_of(ctx: Context, customer_ids: list[str]) -> dict[str, str]:
             StaffAssignment.valid_to.is_(None),
         )
         .order_by(StaffAssignment.role.desc())
-    ).tuples()
+    )
     out: dict[str, str] = {}
     for cid, sid in rows:  # "rm" sorts after the other roles it may share a band with
         out.setdefault(cid, sid)
@@ -173,8 +216,9 @@ def set_rsvp(ctx: Context, event_id: int, customer_id: str, rsvp: str) -> EventI
     inv = _invitation(ctx, event_id, customer_id)
     before = inv.rsvp
     inv.rsvp, inv.rsvp_at = rsvp, ctx.now
-    audit.record(ctx, "rsvp", "event_invitation", inv.id, before={"rsvp": before},
-                 after={"rsvp": rsvp})  # fmt: skip
+    audit.record(
+        ctx, "rsvp", "event_invitation", inv.id, before={"rsvp": before}, after={"rsvp": rsvp}
+    )
     return inv
 
 
@@ -185,8 +229,14 @@ def set_attendance(
     inv = _invitation(ctx, event_id, customer_id)
     before = inv.attended
     inv.attended = attended
-    audit.record(ctx, "attendance", "event_invitation", inv.id, before={"attended": before},
-                 after={"attended": attended})  # fmt: skip
+    audit.record(
+        ctx,
+        "attendance",
+        "event_invitation",
+        inv.id,
+        before={"attended": before},
+        after={"attended": attended},
+    )
     return inv
 
 
@@ -206,18 +256,30 @@ def follow_ups(ctx: Context, event_id: int) -> dict[str, Any]:
         )
     ).all()
     due = (e.starts_at + timedelta(days=rule.follow_up_days)).date()
-    branches = dict(ctx.db.execute(select(Customer.customer_id, Customer.branch_id).where(
-        Customer.customer_id.in_([i.customer_id for i in invs]))).tuples())  # fmt: skip
+    branches = dict(
+        ctx.db.execute(
+            select(Customer.customer_id, Customer.branch_id).where(
+                Customer.customer_id.in_([i.customer_id for i in invs])
+            )
+        )
+    )
     ids = []
     for inv in invs:
         key = hashlib.sha1(f"event:{e.id}:{inv.customer_id}".encode()).hexdigest()[:32]
         task = Task(
-            task_key=key, customer_id=inv.customer_id, branch_id=branches.get(inv.customer_id),
-            staff_id=inv.staff_id, role="rm", kind="event_follow_up", due_date=due,
+            task_key=key,
+            customer_id=inv.customer_id,
+            branch_id=branches.get(inv.customer_id),
+            staff_id=inv.staff_id,
+            role="rm",
+            kind="event_follow_up",
+            due_date=due,
             reason=f"attended {e.kind} {e.title!r} on {e.starts_at.date()}",
             rule=f"maintenance.events.{e.kind}.follow_up_days={rule.follow_up_days}",
-            state="open", first_run_id=run.run_id, last_run_id=run.run_id,
-        )  # fmt: skip
+            state="open",
+            first_run_id=run.run_id,
+            last_run_id=run.run_id,
+        )
         ctx.db.add(task)
         ctx.db.flush()
         inv.follow_up_task_id = task.id

@@ -45,13 +45,22 @@ def refer(ctx: Context, customer_id: str, data: ReferralIn) -> Referral:
     if pending is not None:
         raise Conflict(f"referral {pending} to {rm.staff_id} is still open")
     ref = Referral(
-        customer_id=cust.customer_id, from_staff_id=ctx.viewer.staff_id, to_staff_id=rm.staff_id,
-        note=data.note, state="offered", created_at=ctx.now,
-    )  # fmt: skip
+        customer_id=cust.customer_id,
+        from_staff_id=ctx.viewer.staff_id,
+        to_staff_id=rm.staff_id,
+        note=data.note,
+        state="offered",
+        created_at=ctx.now,
+    )
     ctx.db.add(ref)
     ctx.db.flush()
-    audit.record(ctx, "create", "referral", ref.id,
-                 after={"customer_id": ref.customer_id, "to_staff_id": ref.to_staff_id})  # fmt: skip
+    audit.record(
+        ctx,
+        "create",
+        "referral",
+        ref.id,
+        after={"customer_id": ref.customer_id, "to_staff_id": ref.to_staff_id},
+    )
     return ref
 
 
@@ -83,8 +92,9 @@ def decide(ctx: Context, referral_id: int, accept: bool, note: str | None) -> Re
         raise Conflict(f"referral {referral_id} is already {ref.state}")
     ref.state = "accepted" if accept else "declined"
     ref.decided_at, ref.decision_note = ctx.now, note
-    audit.record(ctx, ref.state, "referral", ref.id, before={"state": "offered"},
-                 after={"state": ref.state})  # fmt: skip
+    audit.record(
+        ctx, ref.state, "referral", ref.id, before={"state": "offered"}, after={"state": ref.state}
+    )
     if accept:
         move(ctx, _refer_to_role(ctx), {ref.customer_id: ref.to_staff_id}, "referral accepted")
     return ref

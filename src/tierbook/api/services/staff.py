@@ -37,7 +37,7 @@ def list_staff(ctx: Context, role: str | None, limit: int, offset: int) -> list[
     )
     if role is not None:
         stmt = stmt.where(Staff.role == role)
-    rows = ctx.db.execute(stmt.order_by(Staff.staff_id).limit(limit).offset(offset)).tuples()
+    rows = ctx.db.execute(stmt.order_by(Staff.staff_id).limit(limit).offset(offset))
     return [{**_staff(s), "book_size": int(n)} for s, n in rows]
 
 
@@ -55,7 +55,6 @@ def _active_colleague(ctx: Context, staff_id: str, role: str, loc: tuple[str, ..
 
 def reassign(ctx: Context, data: ReassignIn) -> dict[str, Any]:
     ctx.actor.require(Permission.REASSIGN)
-    _active_colleague(ctx, data.to_staff_id, data.role, ("body", "to_staff_id"))
     ids = sorted(set(data.customer_ids))
     seen = set(
         ctx.db.scalars(
@@ -67,6 +66,7 @@ def reassign(ctx: Context, data: ReassignIn) -> dict[str, Any]:
     missing = [c for c in ids if c not in seen]
     if missing:
         raise NotFound(f"no customer {missing[0]}")
+    _active_colleague(ctx, data.to_staff_id, data.role, ("body", "to_staff_id"))
     moved = move(ctx, data.role, dict.fromkeys(ids, data.to_staff_id), data.reason)
     return {"moved": sum(moved.values()), "to": dict(moved)}
 
@@ -99,8 +99,14 @@ def record_departure(ctx: Context, staff_id: str, data: DepartureIn) -> dict[str
         if book and not targets:
             raise Conflict(f"no active {leaver.role} in {leaver.branch_id} to take the book over")
     leaver.end_date = data.end_date
-    audit.record(ctx, "depart", "staff", staff_id, after={"end_date": data.end_date.isoformat()},
-                 reason=data.reason)  # fmt: skip
+    audit.record(
+        ctx,
+        "depart",
+        "staff",
+        staff_id,
+        after={"end_date": data.end_date.isoformat()},
+        reason=data.reason,
+    )
     moved = move(ctx, leaver.role, targets, data.reason)
     return {"moved": sum(moved.values()), "to": dict(moved)}
 
@@ -116,7 +122,7 @@ def _colleagues(ctx: Context, leaver: Staff) -> list[Colleague]:
             Staff.end_date.is_(None),
             Staff.staff_id != leaver.staff_id,
         )
-    ).tuples()
+    )
     return [Colleague(sid, int(n), int(cap)) for sid, cap, n in rows]
 
 
@@ -152,15 +158,22 @@ def compliance(ctx: Context, since: date | None, until: date | None) -> list[dic
             func.coalesce(due.c.due, 0),
             func.coalesce(due.c.done, 0),
             func.coalesce(contacts.c.n, 0),
-        )  # fmt: skip
+        )
         .outerjoin(due, due.c.staff_id == Staff.staff_id)
         .outerjoin(contacts, contacts.c.staff_id == Staff.staff_id)
         .where(staff_scope(ctx.viewer))
         .order_by(Staff.branch_id, Staff.staff_id)
-    ).tuples()
+    )
     return [
-        {"staff_id": s.staff_id, "name": s.name, "role": s.role, "branch_id": s.branch_id,
-         "due": int(d), "done": int(k), "compliance": (int(k) / int(d)) if d else None,
-         "contacts": int(n)}
+        {
+            "staff_id": s.staff_id,
+            "name": s.name,
+            "role": s.role,
+            "branch_id": s.branch_id,
+            "due": int(d),
+            "done": int(k),
+            "compliance": (int(k) / int(d)) if d else None,
+            "contacts": int(n),
+        }
         for s, d, k, n in rows
-    ]  # fmt: skip
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from tierbook.api.deps import Context
 from tierbook.api.errors import Conflict, Invalid, NotFound
 from tierbook.api.schemas.work import ContactIn
-from tierbook.api.scope import about_visible_customer
+from tierbook.api.scope import about_visible_customer, task_scope
 from tierbook.api.services import audit
 from tierbook.api.services.common import visible_customer
 from tierbook.domain.access import Permission
@@ -26,7 +26,7 @@ class When(StrEnum):
 
 
 def _tasks(ctx: Context) -> Select[tuple[Task]]:
-    return select(Task).where(about_visible_customer(ctx.viewer, Task.customer_id))
+    return select(Task).where(task_scope(ctx.viewer))
 
 
 def list_tasks(
@@ -74,8 +74,13 @@ def _contact(ctx: Context, customer_id: str, data: ContactIn, task_id: int | Non
     )
     ctx.db.add(row)
     ctx.db.flush()
-    audit.record(ctx, "create", "contact", row.id,
-                 after={"customer_id": customer_id, "channel": data.channel, "task_id": task_id})  # fmt: skip
+    audit.record(
+        ctx,
+        "create",
+        "contact",
+        row.id,
+        after={"customer_id": customer_id, "channel": data.channel, "task_id": task_id},
+    )
     return row
 
 
@@ -86,10 +91,18 @@ def complete_task(ctx: Context, task_id: int, data: ContactIn) -> dict[str, Any]
         raise NotFound(f"no task {task_id}")
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
+    if task.customer_id is None:
+        raise Invalid("a branch-level task is done without a contact", "NO_CUSTOMER", ("path",))
     contact = _contact(ctx, task.customer_id, data, task.id)
     task.state, task.done_at, task.done_by = "done", ctx.now, ctx.actor.user_id
-    audit.record(ctx, "complete", "task", task.id, before={"state": "open"},
-                 after={"state": "done", "contact_id": contact.id})  # fmt: skip
+    audit.record(
+        ctx,
+        "complete",
+        "task",
+        task.id,
+        before={"state": "open"},
+        after={"state": "done", "contact_id": contact.id},
+    )
     return {"task": task, "contact": contact}
 
 
@@ -125,7 +138,5 @@ def contact_log(
     return list(ctx.db.scalars(stmt.limit(limit).offset(offset)))
 
 
-def _start(d: date, ctx: Context, days: int = 0) -> Any:
-    from datetime import datetime, timedelta
-
-    return datetime.combine(d, datetime.min.time(), tzinfo=ctx.now.tzinfo) + timedelta(days=days)
+def _start(d: date, ctx: Context, days: int = 0) -> datetime:
+    return datetime.combine(d, time(), tzinfo=ctx.now.tzinfo) + timedelta(days=days)
