@@ -52,6 +52,7 @@ STAFF = {
     "S1": ("rm_supervisor", "B1", None),
     "S2": ("rm_supervisor", "B1", None),
     "R1": ("rm", "B1", "S1"),
+    "R4": ("rm", "B1", "S1"),
     "R2": ("rm", "B1", None),
     "R3": ("rm", "B1", None),
     "M1": ("branch_manager", "B1", None),
@@ -83,6 +84,7 @@ COLLEAGUE = {
     "L1": "L2",
     "R1": "R3",
     "R2": "R3",
+    "R4": "R3",
     "S1": "S2",
     "M1": "M2",
     "P1": "P2",
@@ -296,7 +298,7 @@ def add_case(db: Session, cipher: FieldCipher, n: int, owner: str) -> Case:
         state="open",
         staff_id=owner,
     )
-    teller = "T1" if branch == "B1" else "T9"
+    teller = "T2" if branch == "B1" else "T9"  # not a caller: the referral is nobody's own
     refs = [
         Referral(
             customer_id=cid,

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.integration.api import bank
+from tests.integration.api.databases import Template, template
 from tierbook.api.app import create_app
 from tierbook.api.settings import ApiSettings
 from tierbook.store.crypto import FieldCipher
 from tierbook.store.db import Store, make_engine, session_factory
-from tests.integration.api import bank
-from tests.integration.api.databases import Template, template
 
 
 @dataclass

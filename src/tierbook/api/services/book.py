@@ -7,6 +7,7 @@ date are correlated sub-selects of the same statement, never a query per row.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -46,11 +47,16 @@ class BookFilter:
     sort: BookSort = BookSort.AUM_DESC
 
 
+@functools.cache
+def _aliases() -> tuple[Any, Any]:
+    """The tier and band rows of ``tier_snapshots``, built once (aliasing is not cheap)."""
+    return aliased(TierSnapshot, name="tier"), aliased(TierSnapshot, name="band")
+
+
 def _columns(ctx: Context, on: date) -> tuple[Select[Any], dict[str, Any]]:
     run = ctx.current_run()
     rb = ctx.rulebook(run)
-    tier = aliased(TierSnapshot, name="tier")
-    band = aliased(TierSnapshot, name="band")
+    tier, band = _aliases()
     cid = Customer.customer_id
     open_task = and_(Task.customer_id == cid, Task.state == "open")
     next_due = select(func.min(Task.due_date)).where(open_task).scalar_subquery()

@@ -261,7 +261,7 @@ def follow_ups(ctx: Context, event_id: int) -> dict[str, Any]:
             select(Customer.customer_id, Customer.branch_id).where(
                 Customer.customer_id.in_([i.customer_id for i in invs])
             )
-        )
+        ).all()
     )
     ids = []
     for inv in invs:
