@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tierbook.analytics.aum import CLASSES
-from tierbook.analytics.holdings import holdings_on
 from tierbook.domain.masking import mask_id_number, mask_phone
+from tierbook.rules.models import AssetClass
 from tierbook.store.crypto import FieldCipher
 
 ARCHIVE_COLUMNS = (
@@ -39,6 +38,7 @@ ARCHIVE_COLUMNS = (
     "listed_industry",
 )
 SENSITIVE = ("id_number", "phone")
+CLASSES = tuple(c.value for c in AssetClass)
 DATE_COLUMNS = ("open_date", "birth_date", "maturity_date", "close_date", "start_date", "end_date")
 
 
@@ -55,6 +55,8 @@ class MasterData:
 
 def master_data(ds: Any, as_of: date) -> MasterData:
     """Read the master tables of a loaded ``tierbook.ingest.dataset.Dataset``."""
+    from tierbook.analytics.holdings import holdings_on
+
     t = ds.tables
     archive = _dates(t["customers"].to_pandas())
     for col in ARCHIVE_COLUMNS:

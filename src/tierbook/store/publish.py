@@ -5,8 +5,8 @@
 - Idempotent: the run id is a hash of the inputs (table, file hash, rows), the rulebook hash,
   the balance form and the as-of date. Publishing a run already in the store changes nothing.
 - Task state survives: tasks are matched by the planner's stable key. A done task stays done;
-  an open task the new run no longer plans (due on or after its as-of date) is closed with the
-  reason; an open task already past due stays open (overdue); new tasks are added open.
+  an open task the new run no longer plans is closed with the reason (see
+  ``tierbook.store.reconcile``), not deleted; new tasks are added open.
 - Assignments keep history: a new staff member closes the old row (``valid_to``) and opens a
   new one; an unchanged one is left alone.
 

@@ -7,7 +7,8 @@ role) the run no longer assigns → closed.
 Tasks: matched by the planner's stable key. New keys are inserted open. Keys seen again are
 stamped with the run (a task closed earlier whose reason is back is reopened; a done task
 stays done). Open tasks the run no longer plans are closed with the reason when they are due
-on or after the run's as-of date; open tasks already past due stay open (overdue).
+on or after the run's as-of date, or when their customer moved to other staff (who get the
+re-planned task) or left; other open tasks already past due stay open (overdue).
 """
 
 from __future__ import annotations
@@ -112,37 +113,35 @@ def _vanished(
     as_of: date,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """Open tasks due on/after ``as_of`` that the run no longer plans, with the reason."""
-    due = pd.to_datetime(stored["due_date"]).dt.normalize()
-    gone = stored[
-        (stored["state"] == "open")
-        & ~stored["task_key"].isin(planned["task_key"])
-        & (due >= pd.Timestamp(as_of))
-    ]
+    """Open tasks the run no longer plans that must close, with the reason: those due on or
+    after ``as_of``, and past-due ones whose customer moved to other staff or left (the new
+    staff member has the re-planned task). Other past-due tasks stay open: overdue."""
+    gone = stored[(stored["state"] == "open") & ~stored["task_key"].isin(planned["task_key"])]
     if gone.empty:
         return []
+    due = pd.to_datetime(gone["due_date"]).dt.normalize() >= pd.Timestamp(as_of)
     current = assignments.set_index(["customer_id", "role"])["staff_id"]
     keys = pd.MultiIndex.from_arrays([gone["customer_id"], gone["role"]])
     now_staff = current.reindex(keys).to_numpy()
     rows = []
-    for r, staff in zip(gone.itertuples(index=False), now_staff, strict=True):
-        rows.append(
-            {
-                "id": int(r.id),
-                "state": "closed",
-                "closed_at": now,
-                "closed_reason": _close_reason(r, staff, customers, as_of),
-            }
-        )
+    for r, staff, upcoming in zip(gone.itertuples(index=False), now_staff, due, strict=True):
+        reason, moved = _close_reason(r, staff, customers, as_of)
+        if upcoming or moved:
+            rows.append(
+                {"id": int(r.id), "state": "closed", "closed_at": now, "closed_reason": reason}
+            )
     return rows
 
 
-def _close_reason(task: Any, staff: object, customers: set[str], as_of: date) -> str:
+def _close_reason(task: Any, staff: object, customers: set[str], as_of: date) -> tuple[str, bool]:
+    """Why the task is no longer planned, and whether its customer moved or left."""
     day = as_of.isoformat()
+    if task.customer_id is None:
+        return f"no longer planned by the run of {day}", False
     if task.customer_id not in customers:
-        return f"customer no longer in the data of the run of {day}"
+        return f"customer no longer in the data of the run of {day}", True
     if staff is None or (isinstance(staff, float) and np.isnan(staff)):
-        return f"customer no longer maintained by a {task.role} in the run of {day}"
+        return f"customer no longer maintained by a {task.role} in the run of {day}", True
     if task.staff_id is not None and staff != task.staff_id:
-        return f"customer reassigned from {task.staff_id} to {staff} in the run of {day}"
-    return f"reason no longer holds in the run of {day}"
+        return f"customer reassigned from {task.staff_id} to {staff} in the run of {day}", True
+    return f"reason no longer holds in the run of {day}", False
