@@ -72,6 +72,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not logged in or session ended"},
     403: {"model": ErrorBody, "description": "the role lacks the permission"},
     404: {"model": ErrorBody, "description": "no such record within the caller's scope"},
+    409: {"model": ErrorBody, "description": "the record's state does not allow the change"},
     422: {"model": ErrorBody, "description": "bad input: field path and code"},
 }
 
