@@ -96,7 +96,9 @@ OPS: dict[tuple[str, str], Op] = {
         "complaint", "record", "/customers/{c}/surveys", {"score": 8, "surveyed_on": "2026-01-05"}
     ),
     ("get", "/tasks"): Op("view", "list", "/tasks?when=open&staff_id={owner}", find="id:task"),
-    ("post", "/tasks/{task_id}/complete"): Op("contact", "record", "/tasks/{task}/complete", CONTACT),
+    ("post", "/tasks/{task_id}/complete"): Op(
+        "contact", "record", "/tasks/{task}/complete", CONTACT
+    ),
     ("get", "/contacts"): Op("view", "list", "/contacts"),
     ("get", "/referrals"): Op("view", "list", "/referrals"),
     ("post", "/referrals/{referral_id}/accept"): Op(
@@ -177,7 +179,7 @@ def _judge(role: str, rel: str, op: Op, r: Any, case: bank.Case) -> str | None:
     if role not in MAY[op.need]:
         return None if r.status_code == 403 else f"want 403, got {r.status_code} {r.text[:200]}"
     visible = rel in SEES[role]
-    if op.kind == "event" or op.kind == "event_list":
+    if op.kind in {"event", "event_list"}:
         if op.kind == "event_list":
             ok = r.status_code == 200 and _listed(op, r.json(), case) == event_visible(role, rel)
             return None if ok else f"event list leak/miss {r.status_code}"
