@@ -6,6 +6,8 @@ STAMP   := $(VENV)/.installed
 DEMO_N  ?= 20000
 DEMO_DIR ?= demo-bank
 OUT     ?= out
+DEMO_DB ?= tierbook.db
+DATABASE_URL ?= sqlite:///$(DEMO_DB)
 
 .PHONY: install demo test lint format bench clean
 
@@ -19,11 +21,15 @@ install: $(STAMP)
 
 # Two runs into the same out/: the first (end of March) assigns staff; the second (year end)
 # keeps them, and moves the customers of the two staff who left during the year.
+# Both runs are published into the store (DATABASE_URL, by default the SQLite file tierbook.db,
+# made afresh), then one login per role is created and printed.
 demo: $(STAMP)
-	rm -rf $(OUT)
+	rm -rf $(OUT) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR)
-	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-03-31 --out $(OUT) --quiet --no-excel
-	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT)
+	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db upgrade
+	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-03-31 --out $(OUT) --quiet --no-excel --publish
+	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT) --publish
+	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db seed-demo-users
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2
@@ -41,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.batch
 
 clean:
-	rm -rf $(VENV) $(OUT) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(OUT) $(DEMO_DIR) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .mypy_cache

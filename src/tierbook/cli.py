@@ -192,5 +192,30 @@ def db_upgrade(url: DbUrl = None) -> None:
     console.print(f"[green]database at revision {after}[/] (was {before or 'empty'})")
 
 
+@db_app.command("seed-demo-users")
+def db_seed_demo_users(
+    url: DbUrl = None,
+    password: Annotated[
+        str | None, typer.Option(help="one password for every login (default: random each)")
+    ] = None,
+) -> None:
+    """Create (or reset) one login per role, linked to staff of the published demo bank."""
+    from tierbook.bootstrap import open_store
+    from tierbook.store.demo_users import NoDemoStaffError, seed_demo_users
+
+    store = open_store(url)
+    try:
+        logins = seed_demo_users(store, password=password)
+    except NoDemoStaffError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.dispose()
+    console.print("demo logins (login = role; password; linked staff, branch, customers in book):")
+    for d in logins:
+        staff = f"{d.staff_id} {d.staff_name} {d.branch_id or 'head office'} book {d.book}"
+        line = f"  {d.login:<20} {d.password:<14} {staff if d.staff_id else '(no staff row)'}"
+        console.print(line, highlight=False, markup=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
