@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -215,6 +216,36 @@ def db_seed_demo_users(
         staff = f"{d.staff_id} {d.staff_name} {d.branch_id or 'head office'} book {d.book}"
         line = f"  {d.login:<20} {d.password:<14} {staff if d.staff_id else '(no staff row)'}"
         console.print(line, highlight=False, markup=False)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    url: DbUrl = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the workbench API (OpenAPI at /docs) on the store (TIERBOOK_DATABASE_URL)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from tierbook.api.settings import ApiSettings
+
+    try:
+        settings = ApiSettings(**({"database_url": url} if url else {}))
+    except ValidationError as exc:
+        raise _fail(str(exc.errors()[0]["msg"])) from None
+    if url:
+        os.environ["TIERBOOK_DATABASE_URL"] = url  # the workers read the same settings
+    console.print(f"tierbook API on http://{host}:{port}/docs — store {settings.database_url}")
+    uvicorn.run(
+        "tierbook.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

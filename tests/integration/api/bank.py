@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from tierbook.api.services.auth import hash_password
 from tierbook.domain.identity import resident_id_check_char
 from tierbook.domain.masking import mask_id_number, mask_phone
 from tierbook.rules import load_preset
@@ -34,6 +33,7 @@ from tierbook.store.models import (
     TierSnapshot,
     User,
 )
+from tierbook.store.passwords import hash_password
 
 SECRET = "test-secret-key-for-the-api-tests-0123456789"
 RUN_ID = "run-test-1"

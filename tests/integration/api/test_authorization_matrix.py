@@ -22,14 +22,25 @@ RELATIONS = ("own", "team", "colleague", "other")
 OWNER = {"team": "R4", "colleague": "R2", "other": "R9"}  # own: the caller's staff (or R1)
 EVERYTHING = set(RELATIONS)
 SEES = {
-    "teller": {"own"}, "vip_teller": {"own"}, "lobby_manager": {"own"}, "rm": {"own"},
+    "teller": {"own"},
+    "vip_teller": {"own"},
+    "lobby_manager": {"own"},
+    "rm": {"own"},
     "rm_supervisor": {"own", "team"},
     "branch_manager": {"own", "team", "colleague"},
-    "personal_banking": EVERYTHING, "head_office_analyst": EVERYTHING,
+    "personal_banking": EVERYTHING,
+    "head_office_analyst": EVERYTHING,
     "admin": set(),
-}  # fmt: skip
-FRONT = {"teller", "vip_teller", "lobby_manager", "rm", "rm_supervisor", "branch_manager",
-         "personal_banking"}  # fmt: skip
+}
+FRONT = {
+    "teller",
+    "vip_teller",
+    "lobby_manager",
+    "rm",
+    "rm_supervisor",
+    "branch_manager",
+    "personal_banking",
+}
 RM_UP = {"rm", "rm_supervisor", "branch_manager", "personal_banking"}
 MAY = {
     "view": FRONT | {"head_office_analyst"},
@@ -117,7 +128,9 @@ OPS: dict[tuple[str, str], Op] = {
     ("get", "/staff/compliance"): Op("compliance", "list", "/staff/compliance", find="staff_id"),
     ("get", "/events"): Op("view", "event_list", "/events", find="id:event"),
     ("post", "/events"): Op(
-        "event", "global", "/events",
+        "event",
+        "global",
+        "/events",
         {"kind": "salon", "title": "茶艺沙龙", "starts_at": "2026-02-01T10:00:00+08:00"},
     ),
     ("get", "/events/{event_id}"): Op("view", "event", "/events/{event}"),
@@ -133,15 +146,19 @@ OPS: dict[tuple[str, str], Op] = {
     ("post", "/events/{event_id}/follow-ups"): Op("event", "event", "/events/{event}/follow-ups"),
     ("get", "/audit"): Op("audit", "global", "/audit"),
     ("post", "/staff/reassign"): Op(
-        "reassign", "record", "/staff/reassign",
+        "reassign",
+        "record",
+        "/staff/reassign",
         {"customer_ids": ["{c}"], "role": "{role}", "to_staff_id": "{mate}", "reason": "x"},
     ),
     ("post", "/staff/{staff_id}/departure"): Op(
-        "depart", "record", "/staff/{owner}/departure",
+        "depart",
+        "record",
+        "/staff/{owner}/departure",
         {"end_date": "2026-01-31", "to_staff_id": "{mate}"},
     ),
     ("post", "/auth/logout"): Op("anyone", "global", "/auth/logout"),
-}  # fmt: skip
+}
 UNAUTHENTICATED = {("post", "/auth/login")}
 
 
@@ -216,12 +233,18 @@ def _judge(role: str, rel: str, op: Op, r: Any, case: bank.Case) -> str | None:
 
 def _names(case: bank.Case) -> dict[str, str]:
     return {
-        "c": case.customer_id, "task": str(case.task_id), "alert": str(case.alert_id),
-        "complaint": str(case.complaint_id), "ref0": str(case.referral_ids[0]),
-        "ref1": str(case.referral_ids[1]), "event": str(case.event_id),
-        "owner": case.owner, "role": case.owner_role, "mate": bank.COLLEAGUE[case.owner],
+        "c": case.customer_id,
+        "task": str(case.task_id),
+        "alert": str(case.alert_id),
+        "complaint": str(case.complaint_id),
+        "ref0": str(case.referral_ids[0]),
+        "ref1": str(case.referral_ids[1]),
+        "event": str(case.event_id),
+        "owner": case.owner,
+        "role": case.owner_role,
+        "mate": bank.COLLEAGUE[case.owner],
         "rm": "R3" if case.branch_id == "B1" else "R8",
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("role", bank.ROLES)

@@ -48,8 +48,13 @@ def test_api_conforms_to_its_openapi_document(fuzz_api) -> None:
         if op.path == "/auth/logout":
             continue  # would end the session the other operations use
 
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=op.as_strategy())
         def run(case) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)

@@ -39,19 +39,26 @@ def test_lists_360_and_export_never_carry_the_full_id_or_phone(api) -> None:
 
 def test_unmask_gives_the_full_values_and_is_audited_with_the_reason(api) -> None:
     case = _case(api)
-    r = api.client.post(f"/customers/{case.customer_id}/unmask", json={"reason": "开户核实"},
-                        headers=api.login("rm"))  # fmt: skip
+    r = api.client.post(
+        f"/customers/{case.customer_id}/unmask",
+        json={"reason": "开户核实"},
+        headers=api.login("rm"),
+    )
     assert r.status_code == 200
-    assert r.json() == {"customer_id": case.customer_id, "id_number": bank.id_number(1),
-                        "phone": "13800000001"}  # fmt: skip
+    assert r.json() == {
+        "customer_id": case.customer_id,
+        "id_number": bank.id_number(1),
+        "phone": "13800000001",
+    }
     [entry] = _audit(api, "unmask")
     assert (entry.actor, entry.entity_id, entry.reason) == ("rm", case.customer_id, "开户核实")
 
 
 def test_a_teller_may_not_unmask_and_nothing_is_audited(api) -> None:
     case = _case(api, owner="T1")
-    r = api.client.post(f"/customers/{case.customer_id}/unmask", json={"reason": "x"},
-                        headers=api.login("teller"))  # fmt: skip
+    r = api.client.post(
+        f"/customers/{case.customer_id}/unmask", json={"reason": "x"}, headers=api.login("teller")
+    )
     assert r.status_code == 403
     assert _audit(api, "unmask") == []
 
@@ -88,12 +95,16 @@ def test_bad_mobile_answers_422_mobile_format_and_a_good_one_is_stored_masked(ap
     url = f"/customers/{case.customer_id}/archive"
     r = api.client.patch(url, json={"phone": "12345"}, headers=h)
     assert r.status_code == 422
-    assert r.json()["detail"][0] == {"loc": ["body", "phone"], "code": "MOBILE_FORMAT",
-                                     "msg": r.json()["detail"][0]["msg"]}  # fmt: skip
+    assert r.json()["detail"][0] == {
+        "loc": ["body", "phone"],
+        "code": "MOBILE_FORMAT",
+        "msg": r.json()["detail"][0]["msg"],
+    }
     r = api.client.patch(url, json={"phone": "+86 139-1234-5678"}, headers=h)
     assert r.status_code == 200 and r.json()["phone"] == "139****5678"
-    unmasked = api.client.post(f"/customers/{case.customer_id}/unmask",
-                               json={"reason": "check"}, headers=h)  # fmt: skip
+    unmasked = api.client.post(
+        f"/customers/{case.customer_id}/unmask", json={"reason": "check"}, headers=h
+    )
     assert unmasked.json()["phone"] == "13912345678"
     [change] = _audit(api, "update")
     assert change.after == {"phone": "139****5678"}
@@ -101,8 +112,9 @@ def test_bad_mobile_answers_422_mobile_format_and_a_good_one_is_stored_masked(ap
 
 def test_lookup_by_id_number_finds_the_customer(api) -> None:
     case = _case(api)
-    r = api.client.get("/customers", params={"id_number": bank.id_number(1)},
-                       headers=api.login("rm"))  # fmt: skip
+    r = api.client.get(
+        "/customers", params={"id_number": bank.id_number(1)}, headers=api.login("rm")
+    )
     assert [i["customer_id"] for i in r.json()["items"]] == [case.customer_id]
 
 
@@ -110,8 +122,13 @@ def test_completing_a_task_records_the_contact_once(api) -> None:
     case = _case(api)
     h = api.login("rm")
     assert [t["id"] for t in api.client.get("/tasks", headers=h).json()] == [case.task_id]
-    body = {"channel": "visit", "purpose": "年度回访", "outcome": "续存定期",
-            "next_step": "介绍理财", "next_contact_date": "2026-02-05"}  # fmt: skip
+    body = {
+        "channel": "visit",
+        "purpose": "年度回访",
+        "outcome": "续存定期",
+        "next_step": "介绍理财",
+        "next_contact_date": "2026-02-05",
+    }
     r = api.client.post(f"/tasks/{case.task_id}/complete", json=body, headers=h)
     assert r.status_code == 200, r.text
     assert r.json()["task"]["state"] == "done"
@@ -149,8 +166,11 @@ def test_complaint_deadline_follows_severity_and_tier(api) -> None:
     h = api.login("rm")
     got = {}
     for case in (black, diamond):
-        r = api.client.post(f"/customers/{case.customer_id}/complaints",
-                            json={"severity": "B", "summary": "转账延迟"}, headers=h)  # fmt: skip
+        r = api.client.post(
+            f"/customers/{case.customer_id}/complaints",
+            json={"severity": "B", "summary": "转账延迟"},
+            headers=h,
+        )
         assert r.status_code == 201, r.text
         got[case.customer_id] = r.json()["response_due_at"]
     # bank_default.yaml: B is 72 hours by default, 24 hours from 钻石 up
@@ -164,24 +184,31 @@ def test_complaint_deadline_follows_severity_and_tier(api) -> None:
 
 def test_an_overdue_complaint_surfaces_to_the_supervisor(api) -> None:
     case = _case(api)  # R1, supervised by S1
-    r = api.client.post(f"/customers/{case.customer_id}/complaints",
-                        json={"severity": "A", "summary": "柜面态度"}, headers=api.login("rm"))  # fmt: skip
+    r = api.client.post(
+        f"/customers/{case.customer_id}/complaints",
+        json={"severity": "A", "summary": "柜面态度"},
+        headers=api.login("rm"),
+    )
     new_id = r.json()["id"]
     api.clock.advance(hours=25)  # A: 24 hours
-    sup = api.client.get("/complaints", params={"overdue": True},
-                         headers=api.login("rm_supervisor")).json()  # fmt: skip
+    sup = api.client.get(
+        "/complaints", params={"overdue": True}, headers=api.login("rm_supervisor")
+    ).json()
     mine = [c for c in sup if c["id"] == new_id]
     assert mine and mine[0]["overdue"] and mine[0]["escalated_to"] == "S1"
-    other = api.client.get("/complaints", params={"overdue": True},
-                           headers=api.login("personal_banking")).json()  # fmt: skip
+    other = api.client.get(
+        "/complaints", params={"overdue": True}, headers=api.login("personal_banking")
+    ).json()
     assert new_id in {c["id"] for c in other}
 
 
 def test_accepting_a_referral_makes_the_rm_the_customers_rm(api) -> None:
     case = _case(api, owner="T1")
-    r = api.client.post(f"/customers/{case.customer_id}/referrals",
-                        json={"to_staff_id": "R1", "note": "升级潜力"},
-                        headers=api.login("teller"))  # fmt: skip
+    r = api.client.post(
+        f"/customers/{case.customer_id}/referrals",
+        json={"to_staff_id": "R1", "note": "升级潜力"},
+        headers=api.login("teller"),
+    )
     assert r.status_code == 201, r.text
     ref = r.json()["id"]
     assert (
@@ -200,16 +227,18 @@ def test_referral_to_a_non_rm_or_another_branch_is_refused(api) -> None:
     case = _case(api, owner="T1")
     h = api.login("teller")
     for target in ("T2", "R9", "nobody"):
-        r = api.client.post(f"/customers/{case.customer_id}/referrals",
-                            json={"to_staff_id": target}, headers=h)  # fmt: skip
+        r = api.client.post(
+            f"/customers/{case.customer_id}/referrals", json={"to_staff_id": target}, headers=h
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["code"] == "REFER_TARGET"
 
 
 def test_departure_hands_the_book_over_by_spare_capacity_and_keeps_history(api) -> None:
     for n in range(1, 7):
         _case(api, n, owner="R2")
-    r = api.client.post("/staff/R2/departure", json={"end_date": "2026-01-31"},
-                        headers=api.login("branch_manager"))  # fmt: skip
+    r = api.client.post(
+        "/staff/R2/departure", json={"end_date": "2026-01-31"}, headers=api.login("branch_manager")
+    )
     assert r.status_code == 200, r.text
     # R1, R3, R4 (capacity 100 each, empty books) share 6 customers: 2 each
     assert r.json() == {"moved": 6, "to": {"R1": 2, "R3": 2, "R4": 2}}
@@ -222,8 +251,12 @@ def test_departure_hands_the_book_over_by_spare_capacity_and_keeps_history(api) 
 
 
 def test_an_rm_may_not_record_a_departure(api) -> None:
-    assert api.client.post("/staff/R2/departure", json={"end_date": "2026-01-31"},
-                           headers=api.login("rm")).status_code == 403  # fmt: skip
+    assert (
+        api.client.post(
+            "/staff/R2/departure", json={"end_date": "2026-01-31"}, headers=api.login("rm")
+        ).status_code
+        == 403
+    )
 
 
 def test_compliance_is_done_over_due_per_person(api) -> None:
@@ -234,8 +267,11 @@ def test_compliance_is_done_over_due_per_person(api) -> None:
     with api.db() as db:  # a closed task (its reason disappeared) is not due
         db.get(Task, cases[3].task_id).state = "closed"
         db.commit()
-    rows = api.client.get("/staff/compliance", params={"since": "2026-01-01", "until": "2026-01-31"},
-                          headers=api.login("rm_supervisor")).json()  # fmt: skip
+    rows = api.client.get(
+        "/staff/compliance",
+        params={"since": "2026-01-01", "until": "2026-01-31"},
+        headers=api.login("rm_supervisor"),
+    ).json()
     by = {r["staff_id"]: r for r in rows}
     assert set(by) == {"S1", "R1", "R4"}  # the supervisor's team and the supervisor
     assert (by["R1"]["due"], by["R1"]["done"], by["R1"]["contacts"]) == (3, 1, 5)
@@ -252,11 +288,15 @@ def test_salon_invites_the_rules_15_best_fits_within_scope(api) -> None:
         bank.add_customer(db, api.store.cipher, 30, "R9", aum=9_000_000)  # other branch
         db.commit()
     h = api.login("branch_manager")
-    e = api.client.post("/events", json={"kind": "salon", "title": "书法雅集",
-                                         "starts_at": "2026-02-01T10:00:00+08:00"}, headers=h)  # fmt: skip
+    e = api.client.post(
+        "/events",
+        json={"kind": "salon", "title": "书法雅集", "starts_at": "2026-02-01T10:00:00+08:00"},
+        headers=h,
+    )
     assert e.status_code == 201 and e.json()["capacity"] == 15 and e.json()["branch_id"] == "B1"
-    r = api.client.post(f"/events/{e.json()['id']}/invitations/pick",
-                        json={"interests": ["书法"]}, headers=h)  # fmt: skip
+    r = api.client.post(
+        f"/events/{e.json()['id']}/invitations/pick", json={"interests": ["书法"]}, headers=h
+    )
     picked = r.json()["customer_ids"]
     # the five 书法 lovers first (largest AUM first), then the richest of the rest
     assert picked[:5] == ["C0020", "C0016", "C0012", "C0008", "C0004"]

@@ -7,33 +7,27 @@ login, whichever comes first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierbook.store.models import User, UserSession
+from tierbook.store.passwords import hash_password, verify_password
 
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("tierbook-timing-equaliser")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown login (made on first use, not at import)."""
+    return hash_password("tierbook-timing-equaliser")
+
+
 TOUCH_EVERY = timedelta(seconds=30)
 """``last_seen_at`` is written at most this often, so reads do not each cost a write."""
-
-
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
-
-
-def verify_password(stored_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def token_hash(token: str) -> str:
@@ -51,7 +45,7 @@ def authenticate(db: Session, login: str, password: str) -> User | None:
     wrong password."""
     user = db.scalar(select(User).where(User.login == login))
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
