@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 log = logging.getLogger("tierbook.api")
 
@@ -107,6 +107,23 @@ def install(app: FastAPI) -> None:
         else:
             body = {"code": exc.code, "detail": exc.message}
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _data(_req: Request, exc: DataError) -> JSONResponse:
+        log.warning("value refused by the database: %s", exc.orig)
+        return JSONResponse(
+            {
+                "code": "VALIDATION",
+                "detail": [
+                    {
+                        "loc": ["request"],
+                        "code": "VALUE_REFUSED",
+                        "msg": "a value is not storable (control characters, range)",
+                    }
+                ],
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_req: Request, exc: IntegrityError) -> JSONResponse:

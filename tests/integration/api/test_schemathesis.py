@@ -35,7 +35,7 @@ def fuzz_api(bank_template) -> Iterator[Api]:
     api.store.dispose()
 
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 
 
 def test_api_conforms_to_its_openapi_document(fuzz_api) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tierbook.api.deps import Ctx
 from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset
-from tierbook.api.schemas.common import Out
+from tierbook.api.schemas.common import PLAIN, Out
 from tierbook.domain.access import Permission
 from tierbook.store.models import AuditEntry
 
@@ -33,8 +33,8 @@ class AuditOut(Out):
 @router.get("", response_model=list[AuditOut])
 def audit_log(
     ctx: Ctx,
-    entity: Annotated[str | None, Query(max_length=64)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Any:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from tierbook.api.deps import Context, Ctx
 from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset, OnDay
-from tierbook.api.schemas.common import Count, IdNumber, Page
+from tierbook.api.schemas.common import PLAIN, Count, IdNumber, Page
 from tierbook.api.schemas.customers import (
     Archive,
     ArchiveIn,
@@ -37,15 +37,21 @@ from tierbook.api.services.book import BookFilter
 from tierbook.domain.access import Permission
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=ERROR_RESPONSES)
-CustomerId = Annotated[str, Path(min_length=1, max_length=32)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=32, pattern=PLAIN)]
 
 
 def book_filter(
-    tier: Annotated[str | None, Query(max_length=64, description="tier ladder level")] = None,
-    band: Annotated[str | None, Query(max_length=64, description="maintenance band")] = None,
+    tier: Annotated[
+        str | None, Query(max_length=64, pattern=PLAIN, description="tier ladder level")
+    ] = None,
+    band: Annotated[
+        str | None, Query(max_length=64, pattern=PLAIN, description="maintenance band")
+    ] = None,
     flag: Annotated[list[Flag] | None, Query(description="has all of these flags")] = None,
     due_by: Annotated[date | None, Query(description="has an open task due by")] = None,
-    staff_id: Annotated[str | None, Query(max_length=32, description="assigned to")] = None,
+    staff_id: Annotated[
+        str | None, Query(max_length=32, pattern=PLAIN, description="assigned to")
+    ] = None,
     id_number: Annotated[
         IdNumber | None, Query(description="exact ID number or credit code")
     ] = None,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from tierbook.api.deps import Ctx
 from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset
+from tierbook.api.schemas.common import PLAIN
 from tierbook.api.schemas.events import (
     AttendanceIn,
     EventDetail,
@@ -25,7 +26,7 @@ from tierbook.domain.access import Permission
 
 router = APIRouter(prefix="/events", tags=["events"], responses=ERROR_RESPONSES)
 EventId = Annotated[int, Path(ge=1, le=2**62)]
-CustomerId = Annotated[str, Path(min_length=1, max_length=32)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=32, pattern=PLAIN)]
 
 
 def _invitation(inv: Any, name: str = "") -> dict[str, Any]:

@@ -10,4 +10,3 @@ from fastapi import Query
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 OnDay = Annotated[date | None, Query(description="the working day; default today (UTC)")]
-Id = Annotated[str, Query(min_length=1, max_length=64)]

@@ -10,18 +10,19 @@ from fastapi import APIRouter, Path, Query
 from tierbook.api.deps import Ctx
 from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset
+from tierbook.api.schemas.common import PLAIN
 from tierbook.api.schemas.work import ComplianceRow, DepartureIn, MovedOut, ReassignIn, StaffOut
 from tierbook.api.services import staff
 from tierbook.domain.access import Permission
 
 router = APIRouter(prefix="/staff", tags=["staff"], responses=ERROR_RESPONSES)
-StaffId = Annotated[str, Path(min_length=1, max_length=32)]
+StaffId = Annotated[str, Path(min_length=1, max_length=32, pattern=PLAIN)]
 
 
 @router.get("", response_model=list[StaffOut])
 def list_staff(
     ctx: Ctx,
-    role: Annotated[str | None, Query(max_length=32)] = None,
+    role: Annotated[str | None, Query(max_length=32, pattern=PLAIN)] = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Any:

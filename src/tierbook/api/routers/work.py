@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from tierbook.api.deps import Ctx
 from tierbook.api.errors import ERROR_RESPONSES
 from tierbook.api.routers.params import Limit, Offset, OnDay
-from tierbook.api.schemas.common import Out
+from tierbook.api.schemas.common import PLAIN, Out
 from tierbook.api.schemas.customers import ContactOut, TaskOut
 from tierbook.api.schemas.work import AlertOut, ComplaintDetail, ContactIn, DecisionIn, ReferralOut
 from tierbook.api.services import alerts, complaints, referrals, tasks
@@ -19,7 +19,9 @@ from tierbook.domain.access import Permission
 
 router = APIRouter(responses=ERROR_RESPONSES)
 RecordId = Annotated[int, Path(ge=1, le=2**62)]
-StaffQ = Annotated[str | None, Query(max_length=32, description="another staff member in scope")]
+StaffQ = Annotated[
+    str | None, Query(max_length=32, pattern=PLAIN, description="another staff member in scope")
+]
 
 
 class Completed(Out):

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from pydantic import Field
 
-from tierbook.api.schemas.common import In, Out
+from tierbook.api.schemas.common import PLAIN, In, Out
 
 
 class LoginIn(In):
-    login: str = Field(min_length=1, max_length=64)
+    login: str = Field(min_length=1, max_length=64, pattern=PLAIN)
     password: str = Field(min_length=1, max_length=256)
 
 

@@ -55,7 +55,10 @@ def _id_number(value: str) -> str:
         raise PydanticCustomError(exc.code, exc.reason) from None
 
 
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+"""Text without NUL and other control characters (PostgreSQL refuses NUL in text)."""
+
 Mobile = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_mobile)]
 IdNumber = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_id_number)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=PLAIN)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN)]

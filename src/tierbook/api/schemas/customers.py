@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from tierbook.api.schemas.common import In, Mobile, Out, ShortText, Text
+from tierbook.api.schemas.work import ComplaintDetail
 
 
 class Flag(StrEnum):
@@ -130,19 +131,6 @@ class ContactOut(Out):
     task_id: int | None
 
 
-class ComplaintOut(Out):
-    id: int
-    customer_id: str
-    severity: str
-    summary: str
-    received_at: datetime
-    response_due_at: datetime
-    state: str
-    staff_id: str | None
-    responded_at: datetime | None
-    overdue: bool
-
-
 class SurveyOut(Out):
     id: int
     customer_id: str
@@ -162,7 +150,7 @@ class Customer360(Out):
     staff: list[AssignedStaff]
     open_tasks: list[TaskOut]
     contacts: list[ContactOut]
-    complaints: list[ComplaintOut]
+    complaints: list[ComplaintDetail]
     surveys: list[SurveyOut]
     satisfaction_avg: float | None
 

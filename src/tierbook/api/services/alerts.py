@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tierbook.api.deps import Context
-from tierbook.api.errors import Conflict, NotFound
+from tierbook.api.errors import Conflict
 from tierbook.api.scope import about_visible_customer
 from tierbook.api.services import audit
+from tierbook.api.services.common import visible_record
 from tierbook.domain.access import Permission
 from tierbook.store.models import Alert
 
@@ -32,13 +33,7 @@ def list_alerts(
 
 def acknowledge(ctx: Context, alert_id: int) -> Alert:
     ctx.actor.require(Permission.ACK_ALERT)
-    alert = ctx.db.scalar(
-        select(Alert).where(
-            Alert.id == alert_id, about_visible_customer(ctx.viewer, Alert.customer_id)
-        )
-    )
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
+    alert = visible_record(ctx, Alert, alert_id, "alert")
     if alert.acknowledged_at is not None:
         raise Conflict(f"alert {alert_id} was acknowledged at {alert.acknowledged_at}")
     alert.acknowledged_at, alert.acknowledged_by = ctx.now, ctx.actor.user_id

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy import select
 
 from tierbook.api.deps import Context
 from tierbook.api.errors import NotFound
-from tierbook.api.scope import customer_scope
+from tierbook.api.scope import about_visible_customer, customer_scope
 from tierbook.rules.models import Rulebook
 from tierbook.store.models import Customer
 
@@ -19,6 +21,21 @@ def visible_customer(ctx: Context, customer_id: str) -> Customer:
     if found is None:
         raise NotFound(f"no customer {customer_id}")
     return found
+
+
+R = TypeVar("R")
+
+
+def visible_record(ctx: Context, model: type[R], record_id: int, what: str) -> R:
+    """A record about a customer (a ``customer_id`` column) by id, if the customer is in
+    the caller's scope; otherwise 404."""
+    m: Any = model
+    found = ctx.db.scalar(
+        select(m).where(m.id == record_id, about_visible_customer(ctx.viewer, m.customer_id))
+    )
+    if found is None:
+        raise NotFound(f"no {what} {record_id}")
+    return found  # type: ignore[no-any-return]
 
 
 def tier_ladder_id(rb: Rulebook) -> str:

@@ -13,7 +13,7 @@ from tierbook.api.errors import Conflict, NotFound
 from tierbook.api.schemas.work import ComplaintIn, SurveyIn
 from tierbook.api.scope import about_visible_customer
 from tierbook.api.services import audit
-from tierbook.api.services.common import visible_customer
+from tierbook.api.services.common import visible_customer, visible_record
 from tierbook.domain.access import Permission
 from tierbook.domain.complaints import is_overdue, response_deadline
 from tierbook.rules.models import ComplaintDeadlines, Rulebook, Severity
@@ -116,13 +116,7 @@ def list_complaints(
 
 def respond(ctx: Context, complaint_id: int) -> dict[str, Any]:
     ctx.actor.require(Permission.RECORD_COMPLAINT)
-    c = ctx.db.scalar(
-        select(Complaint).where(
-            Complaint.id == complaint_id, about_visible_customer(ctx.viewer, Complaint.customer_id)
-        )
-    )
-    if c is None:
-        raise NotFound(f"no complaint {complaint_id}")
+    c = visible_record(ctx, Complaint, complaint_id, "complaint")
     if c.state != "open":
         raise Conflict(f"complaint {complaint_id} is already {c.state}")
     c.state, c.responded_at = "responded", ctx.now

@@ -19,6 +19,7 @@ from tierbook.domain.access import Permission, Scope
 from tierbook.domain.events import Candidate, select_invitees
 from tierbook.rules.models import EventKind, EventRule
 from tierbook.store.models import (
+    Branch,
     Customer,
     Event,
     EventInvitation,
@@ -54,6 +55,8 @@ def create(ctx: Context, data: EventIn) -> Event:
         if branch is not None and branch != ctx.viewer.branch_id:
             raise Invalid("an event of another branch", "BRANCH_SCOPE", ("body", "branch_id"))
         branch = ctx.viewer.branch_id
+    elif branch is not None and ctx.db.get(Branch, branch) is None:
+        raise Invalid(f"no branch {branch}", "BRANCH_UNKNOWN", ("body", "branch_id"))
     e = Event(
         kind=data.kind.value,
         title=data.title,

@@ -125,6 +125,7 @@ def contact_log(
     """The work log: contacts with visible customers, newest first (supervisors inspect)."""
     if customer_id is not None:
         visible_customer(ctx, customer_id)
+        audit.record(ctx, "read", "contact_log", customer_id)
     stmt = select(ContactLog).where(about_visible_customer(ctx.viewer, ContactLog.customer_id))
     if customer_id is not None:
         stmt = stmt.where(ContactLog.customer_id == customer_id)
