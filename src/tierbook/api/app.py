@@ -18,7 +18,11 @@ from tierbook.store.db import Store, make_engine, session_factory
 
 
 def open_store(settings: ApiSettings) -> Store:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     return Store(
         settings.database_url, engine, session_factory(engine), FieldCipher(settings.key())
     )

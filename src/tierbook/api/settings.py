@@ -20,7 +20,8 @@ class ApiSettings(StoreSettings):
     session_max_hours: int = Field(default=12, ge=1, description="absolute session lifetime")
     cookie_name: str = "tierbook_session"
     cookie_secure: bool = False
-    page_size_max: int = Field(default=200, ge=1, le=10_000)
+    db_pool_size: int = Field(default=20, ge=1, description="connections kept per process")
+    db_max_overflow: int = Field(default=20, ge=0)
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> ApiSettings:
