@@ -9,7 +9,8 @@ OUT     ?= out
 DEMO_DB ?= tierbook.db
 DATABASE_URL ?= sqlite:///$(DEMO_DB)
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo serve test lint format bench clean
+PORT    ?= 8000
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +32,13 @@ demo: $(STAMP)
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT) --publish
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db seed-demo-users
 
+# The API on 127.0.0.1 over the demo store (made by `make demo` when missing); prints a fresh
+# login per role first. OpenAPI at http://127.0.0.1:$(PORT)/docs.
+serve: $(STAMP)
+	test -f $(DEMO_DB) || $(MAKE) demo
+	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db seed-demo-users
+	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook serve --host 127.0.0.1 --port $(PORT)
+
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
@@ -46,6 +54,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.publish
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) $(OUT) $(DEMO_DIR) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .mypy_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -248,6 +249,36 @@ def evaluate(
         raise _fail(str(exc)) from None
     if not print_evaluation(table, console, floor):
         raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    url: DbUrl = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the workbench API (OpenAPI at /docs) on the store (TIERBOOK_DATABASE_URL)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from tierbook.api.settings import ApiSettings
+
+    try:
+        settings = ApiSettings(**({"database_url": url} if url else {}))
+    except ValidationError as exc:
+        raise _fail(str(exc.errors()[0]["msg"])) from None
+    if url:
+        os.environ["TIERBOOK_DATABASE_URL"] = url  # the workers read the same settings
+    console.print(f"tierbook API on http://{host}:{port}/docs — store {settings.database_url}")
+    uvicorn.run(
+        "tierbook.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

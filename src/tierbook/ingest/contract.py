@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tierbook.rules.models import AssetClass, Role
+from tierbook.rules.models import STAFF_ROLES, AssetClass
 
 ColType = Literal["text", "id_text", "int", "decimal", "date", "month", "bool", "enum"]
 
@@ -59,7 +59,7 @@ class Table:
 
 
 PRODUCT_TYPES = tuple(c.value for c in AssetClass)
-ROLES = tuple(r.value for r in Role)
+ROLES = tuple(r.value for r in STAFF_ROLES)
 
 BRANCHES = Table(
     "branches",
