@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from tierbook.batch.analyses import write_analyses
 from tierbook.batch.run import RunResult
 
 PARQUET_RESULTS = (
@@ -34,6 +35,9 @@ LIBRARIES = (
     "pydantic",
     "lunardate",
     "xlsxwriter",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
 )
 
 
@@ -52,7 +56,9 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
         result.rulebook.rulebook.model_dump_json(indent=2), encoding="utf-8"
     )
     counts["quarantine"] = len(result.quarantine)
+    analysis_files = write_analyses(result, out)
     manifest = build_manifest(result, counts)
+    manifest["outputs"].update(analysis_files)
     if excel:
         from tierbook.report.workbook import write_run_workbook
 

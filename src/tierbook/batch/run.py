@@ -22,6 +22,7 @@ import pandas as pd
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.purchases import monthly_purchases
+from tierbook.batch.analyses import Analyses, analysis_tables, run_analyses
 from tierbook.batch.maintain import assign_and_plan
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
@@ -62,6 +63,7 @@ class RunResult:
     files: list[dict[str, Any]]
     balance_form: str
     timings: dict[str, float] = field(default_factory=dict)
+    analyses: Analyses = field(default_factory=Analyses)  # churn, segments, membership
 
 
 class Timer:
@@ -84,7 +86,7 @@ def tables_needed(loaded: LoadedRulebook) -> set[str]:
     needed = {"transactions"} if rb.maintenance is not None else set()
     if any(isinstance(lad.measure, PurchaseMeasure) for lad in rb.ladders):
         needed.add("purchases")
-    return needed
+    return needed | analysis_tables(rb)
 
 
 def compute_tiers(
@@ -198,6 +200,8 @@ def run_batch(
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
         maint = assign_and_plan(ds, as_of, loaded, customers, results, cal, previous_assignments)
+    with timer.stage("analyses: churn, segments, membership"):
+        analyses = run_analyses(ds, as_of, loaded, customers, results, sums, cal)
     return RunResult(
         as_of=as_of,
         rulebook=loaded,
@@ -216,6 +220,7 @@ def run_batch(
         files=[dataclasses.asdict(f) for f in ds.files],
         balance_form=ds.balance_form,
         timings=timer.timings,
+        analyses=analyses,
     )
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tierbook.rules.analyses import ChurnRules, CorporateSegmentation, Lifecycle, MembershipAnalysis
+
 
 class AssetClass(StrEnum):
     """Product types of the data contract. Every class but ``loan`` counts towards AUM."""
@@ -266,6 +268,10 @@ class Rulebook(_Strict):
     asset_weights: dict[AssetClass, float] = Field(default_factory=_default_weights)
     ladders: tuple[Ladder, ...] = Field(min_length=1)
     maintenance: Maintenance | None = None
+    churn: ChurnRules | None = None
+    corporate_segments: CorporateSegmentation | None = None
+    membership: MembershipAnalysis | None = None
+    lifecycle: Lifecycle | None = None
 
     @field_validator("asset_weights")
     @classmethod
@@ -296,6 +302,12 @@ class Rulebook(_Strict):
             band = self.ladder(m.band_ladder)
             if not isinstance(band.measure, AumMeasure):
                 raise ValueError("maintenance.band_ladder must be measured on weighted AUM")
+        for field, ref in (
+            ("churn.ladder", self.churn.ladder if self.churn else None),
+            ("membership.ladder", self.membership.ladder if self.membership else None),
+        ):
+            if ref is not None and ref not in ids:
+                raise ValueError(f"{field}: unknown ladder {ref!r}; known: {', '.join(ids)}")
         return self
 
     def ladder(self, ladder_id: str) -> Ladder:
