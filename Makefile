@@ -21,9 +21,10 @@ install: $(STAMP)
 # keeps them, and moves the customers of the two staff who left during the year.
 demo: $(STAMP)
 	rm -rf $(OUT)
-	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR)
+	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR) --purchases
 	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-03-31 --out $(OUT) --quiet --no-excel
 	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT)
+	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --rulebook retail_membership --out $(OUT)/membership --quiet
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2
