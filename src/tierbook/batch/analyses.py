@@ -146,12 +146,14 @@ def write_analyses(result: Any, out: Path) -> dict[str, str]:
         .reindex(list(lad.level_names()), fill_value=0)
         for lad in rb.ladders
     }
+    mins = {lad.id: list(lad.thresholds()) for lad in rb.ladders}
     files["chart_tier_distribution"] = charts.tier_distribution(
-        counts, out / "chart-tier-distribution.png"
+        counts, mins, out / "chart-tier-distribution.png"
     ).name
     if "churn_cohorts" in a.frames and rb.churn is not None:
-        levels = list(rb.ladder(rb.churn.ladder).level_names())
+        lad = rb.ladder(rb.churn.ladder)
         files["chart_churn_by_cohort"] = charts.churn_by_cohort(
-            a.frames["churn_cohorts"], levels, out / "chart-churn-by-cohort.png"
-        ).name
+            a.frames["churn_cohorts"], list(lad.level_names()), list(lad.thresholds()),
+            out / "chart-churn-by-cohort.png",
+        ).name  # fmt: skip
     return files

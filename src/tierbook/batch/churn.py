@@ -6,7 +6,7 @@ monthly book; the early-warning score is ``tierbook.batch.early_warning``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -100,14 +100,15 @@ def churn_frame(
     return pd.DataFrame(rows)
 
 
-def _contact_codes(ds: Dataset) -> dict[str, list[tuple[object, str]]]:
+def _contact_codes(ds: Dataset) -> dict[str, list[tuple[date, str]]]:
     """Reason codes of the contact log per customer, latest first."""
     if "contacts" not in ds.tables:
         return {}
     t = ds.tables["contacts"]
     t = t.filter(t.reason_code.notnull()).select("customer_id", "date", "reason_code")
     frame = t.to_pandas().sort_values("date", ascending=False)
-    out: dict[str, list[tuple[object, str]]] = {}
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    out: dict[str, list[tuple[date, str]]] = {}
     for cid, d, code in frame.itertuples(index=False):
         out.setdefault(cid, []).append((d, str(code)))
     return out

@@ -1,8 +1,8 @@
 """Charts of a run as PNG files (matplotlib, Agg backend; no display, no network).
 
 Chinese level names need a CJK font. The first installed one of ``CJK_FONTS`` is used;
-without any, levels are labelled ``L0``, ``L1``, … in the order of the ladder (the same
-order as the workbook's tier summary) so that no label renders as empty boxes.
+without any, levels are labelled ``L0 ≥0``, ``L1 ≥100k``, … — their place on the ladder and
+its threshold (as in the workbook's tier summary) — so that no label renders as empty boxes.
 """
 
 from __future__ import annotations
@@ -40,11 +40,18 @@ def cjk_font() -> str | None:
     return next((f for f in CJK_FONTS if f in names), None)
 
 
-def level_labels(levels: list[str]) -> list[str]:
-    """The level names when a CJK font is installed, else ``L0``, ``L1``, …"""
+def level_labels(levels: list[str], mins: list[float]) -> list[str]:
+    """The level names when a CJK font is installed, else ``L{k} ≥{threshold}``."""
     if cjk_font() is not None or all(n.isascii() for n in levels):
         return levels
-    return [f"L{k}" for k in range(len(levels))]
+    return [f"L{k} ≥{_short(m)}" for k, m in enumerate(mins)]
+
+
+def _short(x: float) -> str:
+    for div, unit in ((1e6, "M"), (1e3, "k")):
+        if x >= div:
+            return f"{x / div:g}{unit}"
+    return f"{x:g}"
 
 
 def _style(plt: Any) -> None:
@@ -54,14 +61,16 @@ def _style(plt: Any) -> None:
     plt.rcParams["axes.unicode_minus"] = False
 
 
-def tier_distribution(counts: dict[str, pd.Series], path: Path) -> Path:
+def tier_distribution(
+    counts: dict[str, pd.Series], mins: dict[str, list[float]], path: Path
+) -> Path:
     """One bar chart panel per ladder: customers per level (``counts``: ladder → series
-    indexed by level name in ladder order)."""
+    indexed by level name in ladder order; ``mins``: ladder → level thresholds)."""
     plt = _pyplot()
     _style(plt)
     fig, axes = plt.subplots(1, len(counts), figsize=(5.5 * len(counts), 4), squeeze=False)
     for ax, (ladder, series) in zip(axes[0], counts.items(), strict=True):
-        labels = level_labels([str(x) for x in series.index])
+        labels = level_labels([str(x) for x in series.index], mins[ladder])
         bars = ax.bar(labels, series.to_numpy(), color="#3b6ea8")
         ax.bar_label(bars, fmt="%d", fontsize=8)
         ax.set_title(f"{ladder}: customers per level")
@@ -73,12 +82,14 @@ def tier_distribution(counts: dict[str, pd.Series], path: Path) -> Path:
     return path
 
 
-def churn_by_cohort(cohorts: pd.DataFrame, levels: list[str], path: Path) -> Path:
+def churn_by_cohort(
+    cohorts: pd.DataFrame, levels: list[str], mins: list[float], path: Path
+) -> Path:
     """Retention curves: share of each starting tier not yet leaving, month by month."""
     plt = _pyplot()
     _style(plt)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    labels = dict(zip(levels, level_labels(levels), strict=True))
+    labels = dict(zip(levels, level_labels(levels, mins), strict=True))
     for level in levels:
         part = cohorts[cohorts["start_level"] == level]
         if part.empty:
