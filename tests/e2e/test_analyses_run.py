@@ -184,3 +184,16 @@ def test_membership_run_gives_monthly_members_abc_and_lifecycle(bank: Path, tmp_
     assert {"会员月报 membership", "会员贡献 contribution", "生命周期 lifecycle"} <= set(
         wb.sheetnames
     )
+
+
+def test_a_run_early_in_the_first_year_follows_nobody_and_still_writes_everything(
+    bank: Path, tmp_path: Path
+) -> None:
+    # as of March the window reaches back before the data: no customer has a baseline
+    out = run_batch(bank, tmp_path / "march", "--quiet", as_of="2025-03-31")
+    metrics = json.loads((out / "analyses.json").read_text(encoding="utf-8"))
+    assert metrics["churn"]["followed"] == 0
+    assert "status" in metrics["early_warning"]
+    assert pd.read_parquet(out / "churn.parquet").empty
+    assert (out / "chart-tier-distribution.png").read_bytes()[:8] == PNG
+    assert "流失 churn" in openpyxl.load_workbook(out / "tierbook-report.xlsx").sheetnames

@@ -150,7 +150,7 @@ def write_analyses(result: Any, out: Path) -> dict[str, str]:
     files["chart_tier_distribution"] = charts.tier_distribution(
         counts, mins, out / "chart-tier-distribution.png"
     ).name
-    if "churn_cohorts" in a.frames and rb.churn is not None:
+    if rb.churn is not None and len(a.frames.get("churn_cohorts", ())):
         lad = rb.ladder(rb.churn.ladder)
         files["chart_churn_by_cohort"] = charts.churn_by_cohort(
             a.frames["churn_cohorts"], list(lad.level_names()), list(lad.thresholds()),

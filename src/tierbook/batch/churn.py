@@ -18,6 +18,11 @@ from tierbook.ingest.contract import COUNTERPARTY_TYPES
 from tierbook.ingest.dataset import Dataset
 from tierbook.rules.analyses import ChurnRules
 
+CHURN_COLUMNS = ("customer_id", "leaving", "onset_month", "signal", "signals", "baseline_aum",
+                 "last_aum", "change", "reason_source", "reason_code", "reason", "start_level",
+                 "level")  # fmt: skip
+COHORT_COLUMNS = ("start_level", "month", "customers", "retained", "at_or_above_start")
+
 
 def downgrade_matrix(levels: np.ndarray) -> np.ndarray:
     """``[n, T]``: the level went down in the month (never in the first month)."""
@@ -97,7 +102,7 @@ def churn_frame(
                 "level": level_names[int(levels[i, -1])],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CHURN_COLUMNS).astype({"leaving": bool})
 
 
 def _contact_codes(ds: Dataset) -> dict[str, list[tuple[date, str]]]:
@@ -139,4 +144,4 @@ def cohort_retention(
                     "at_or_above_start": round(float((levels[sel, m] >= k).mean()), 4),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=COHORT_COLUMNS)
