@@ -13,7 +13,14 @@ import pandas as pd
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.batch.monthly import MonthlyBook
-from tierbook.domain.churn import ChurnInputs, ChurnVerdict, churn_reason, churn_verdict
+from tierbook.domain.churn import (
+    ChurnInputs,
+    ChurnVerdict,
+    churn_reason,
+    churn_verdict,
+    is_followed,
+    not_followed,
+)
 from tierbook.ingest.contract import COUNTERPARTY_TYPES
 from tierbook.ingest.dataset import Dataset
 from tierbook.rules.analyses import ChurnRules
@@ -32,21 +39,24 @@ def downgrade_matrix(levels: np.ndarray) -> np.ndarray:
 
 
 def verdicts(book: MonthlyBook, rules: ChurnRules) -> list[ChurnVerdict]:
-    """The churn verdict of every customer on the book's months."""
+    """The churn verdict of every customer on the book's months (the rules run on the
+    followed customers; the others get their baseline only)."""
     down = downgrade_matrix(book.levels)
     other = book.flow("other_bank", "out")
-    return [
-        churn_verdict(
-            ChurnInputs(
-                book.aum[i].tolist(),
-                other[i].tolist(),
-                book.open_accounts[i].tolist(),
-                down[i].tolist(),
-            ),
-            rules,
+    base = book.aum[:, : rules.baseline_months].mean(axis=1)
+    out = []
+    for i, b in enumerate(base.tolist()):
+        if not is_followed(b, rules):
+            out.append(not_followed(b))
+            continue
+        inp = ChurnInputs(
+            book.aum[i].tolist(),
+            other[i].tolist(),
+            book.open_accounts[i].tolist(),
+            down[i].tolist(),
         )
-        for i in range(len(book.customer_ids))
-    ]
+        out.append(churn_verdict(inp, rules))
+    return out
 
 
 def onset_months(vs: list[ChurnVerdict]) -> np.ndarray:

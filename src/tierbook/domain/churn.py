@@ -54,6 +54,14 @@ def baseline_aum(aum: Sequence[float], rules: ChurnRules) -> float:
     return sum(head) / len(head) if head else 0.0
 
 
+def is_followed(baseline: float, rules: ChurnRules) -> bool:
+    return baseline >= rules.min_baseline_aum and baseline > 0
+
+
+def not_followed(baseline: float) -> ChurnVerdict:
+    return ChurnVerdict(False, False, None, None, (), baseline, 0.0)
+
+
 def decline_onset(aum: Sequence[float], baseline: float, rules: ChurnRules) -> int | None:
     floor = (1.0 - rules.decline_pct) * baseline
     n = len(aum)
@@ -91,8 +99,8 @@ def downgrade_onset(downgraded: Sequence[bool]) -> int | None:
 def churn_verdict(inp: ChurnInputs, rules: ChurnRules) -> ChurnVerdict:
     """Apply the churn rules to one customer's months."""
     base = baseline_aum(inp.aum, rules)
-    if base < rules.min_baseline_aum or base <= 0:
-        return ChurnVerdict(False, False, None, None, (), base, 0.0)
+    if not is_followed(base, rules):
+        return not_followed(base)
     onsets = {
         "accounts_closed": closure_onset(inp.open_accounts),
         "transfer_out": transfer_onset(inp, rules),
