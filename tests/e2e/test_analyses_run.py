@@ -40,6 +40,9 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
             {"contact_id": "K1", "customer_id": told, "staff_id": staff, "date": "2025-11-20",
              "channel": "phone", "purpose": "挽留", "outcome": "客户称他行利率更高",
              "reason_code": "rate"},
+            {"contact_id": "K2", "customer_id": "C99999999", "staff_id": staff,
+             "date": "2025-11-21", "channel": "phone", "purpose": "", "outcome": "",
+             "reason_code": "service"},
         ]
     ).to_csv(out / "contacts.csv", index=False)  # fmt: skip
     return out
@@ -85,6 +88,12 @@ def test_reason_code_of_a_contact_explains_the_customer(bank: Path, churn: pd.Da
     told = pd.read_csv(bank / "contacts.csv")["customer_id"].iloc[0]
     row = churn.set_index("customer_id").loc[told]
     assert (row["reason_source"], row["reason_code"]) == ("contact", "rate")
+
+
+def test_contact_of_an_unknown_customer_is_quarantined(run_dir: Path) -> None:
+    q = pd.read_csv(run_dir / "quarantine.csv")
+    bad = q[q["table"] == "contacts"]
+    assert bad["code"].tolist() == ["UNKNOWN_REFERENCE"] and bad["line"].tolist() == [3]
 
 
 def test_steady_large_customers_are_not_leaving(bank: Path, churn: pd.DataFrame) -> None:
