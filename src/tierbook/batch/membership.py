@@ -90,8 +90,8 @@ def member_table(
 ) -> pd.DataFrame:
     """Per member: purchases to date, sales in the window, ABC class, purchase types."""
     pt = rules.purchase_types
-    rows = rows.assign(day=pd.to_datetime(rows["date"]).dt.day_of_year
-                       + 366 * pd.to_datetime(rows["date"]).dt.year)  # fmt: skip
+    epoch = pd.Timestamp("1970-01-01")
+    rows = rows.assign(day=(pd.to_datetime(rows["date"]) - epoch).dt.days)
     per_member = rows.groupby("customer_id")
     stats = per_member.agg(
         purchases=("amount", "size"), sales_to_date=("amount", "sum"), items=("items", "sum"),
