@@ -21,15 +21,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Two runs into the same out/: the first (end of March) assigns staff; the second (year end)
-# keeps them, and moves the customers of the two staff who left during the year.
+# keeps them, and moves the customers of the two staff who left during the year; a third
+# run tiers the demo purchases with the retail_membership preset into out/membership/.
 # Both runs are published into the store (DATABASE_URL, by default the SQLite file tierbook.db,
 # made afresh), then one login per role is created and printed.
 demo: $(STAMP)
 	rm -rf $(OUT) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
-	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR)
+	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR) --purchases
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db upgrade
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-03-31 --out $(OUT) --quiet --no-excel --publish
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT) --publish
+	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --rulebook retail_membership --out $(OUT)/membership --quiet
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db seed-demo-users
 
 # The API on 127.0.0.1 over the demo store (made by `make demo` when missing); prints a fresh

@@ -66,6 +66,9 @@ def demo_data(
     seed: Annotated[int, typer.Option()] = 7,
     year: Annotated[int, typer.Option(help="calendar year of the data")] = 2025,
     flaws: Annotated[bool, typer.Option(help="plant a few bad rows for the quarantine")] = True,
+    purchases: Annotated[
+        bool, typer.Option(help="add purchases.csv for the retail_membership preset")
+    ] = False,
 ) -> None:
     """Generate a seeded demo bank (inputs in the data contract, ground truth in truth/)."""
     from rich.progress import Progress
@@ -92,6 +95,10 @@ def demo_data(
 
         planted = plant_flaws(out, year)
         console.print(f"  planted {len(planted)} bad input rows (truth/flaws.csv)")
+    if purchases:
+        from tierbook.demo.purchases import write_purchases
+
+        console.print(f"  purchases        {write_purchases(out, seed=seed, year=year):>12,} rows")
     console.print(f"[green]demo bank written to {out} in {summary.seconds:.1f}s[/]")
     for table, rows in summary.rows.items():
         console.print(f"  {table:<16} {rows:>12,} rows")
@@ -164,6 +171,26 @@ def run(
     if not quiet:
         print_summary(result, console)
     console.print(f"[green]results written to {out}/[/]")
+
+
+@app.command("lifecycle")
+def lifecycle(
+    transactions: Annotated[Path, typer.Option(help="CSV or Parquet: customer, date, amount")],
+    calibration_end: Annotated[str, typer.Option(help="last day of the calibration, YYYY-MM-DD")],
+    out: Annotated[
+        Path | None, typer.Option(help="write per-customer results (.csv/.parquet)")
+    ] = None,
+    rulebook: Annotated[str | None, typer.Option(help="rulebook with a lifecycle section")] = None,
+    top: Annotated[int, typer.Option(help="customers to print, by CLV")] = 10,
+) -> None:
+    """BG/NBD + Gamma-Gamma: P(alive), expected purchases in the horizon and CLV per customer."""
+    from tierbook.batch.cli_lifecycle import run_lifecycle
+
+    try:
+        text = run_lifecycle(transactions, calibration_end, out, rulebook, top)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(text)
 
 
 @app.command("explain")

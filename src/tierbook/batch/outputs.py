@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from tierbook.batch.analyses import write_analyses
 from tierbook.batch.run import RunResult
 from tierbook.batch.value_outputs import merge_manifest, write_value_outputs
 
@@ -36,6 +37,8 @@ LIBRARIES = (
     "lunardate",
     "xlsxwriter",
     "networkx",
+    "scikit-learn",
+    "scipy",
     "matplotlib",
 )
 
@@ -57,6 +60,7 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
     counts["quarantine"] = len(result.quarantine)
     value = write_value_outputs(result.value, out) if result.value is not None else None
     manifest = merge_manifest(build_manifest(result, counts), value)
+    manifest["outputs"].update(write_analyses(result, out))
     if excel:
         from tierbook.report.workbook import write_run_workbook
 

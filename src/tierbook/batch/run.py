@@ -22,6 +22,7 @@ import pandas as pd
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.purchases import monthly_purchases
+from tierbook.batch.analyses import Analyses, analysis_tables, run_analyses
 from tierbook.batch.maintain import assign_and_plan
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
@@ -64,6 +65,7 @@ class RunResult:
     balance_form: str
     timings: dict[str, float] = field(default_factory=dict)
     value: ValueResult | None = None  # key customers, fake-big flags, concentration
+    analyses: Analyses = field(default_factory=Analyses)  # churn, segments, membership
 
 
 class Timer:
@@ -88,7 +90,7 @@ def tables_needed(loaded: LoadedRulebook) -> set[str]:
         needed.add("purchases")
     if rb.key_customers is not None:
         needed |= {"transactions", "income", "referrals"}
-    return needed
+    return needed | analysis_tables(rb)
 
 
 def compute_tiers(
@@ -204,6 +206,8 @@ def run_batch(
         maint = assign_and_plan(ds, as_of, loaded, customers, results, cal, previous_assignments)
     with timer.stage("value score, key customers, fake-big flags"):
         value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
+    with timer.stage("analyses: churn, segments, membership"):
+        analyses = run_analyses(ds, as_of, loaded, customers, results, sums, cal)
     return RunResult(
         as_of=as_of,
         rulebook=loaded,
@@ -223,6 +227,7 @@ def run_batch(
         balance_form=ds.balance_form,
         timings=timer.timings,
         value=value,
+        analyses=analyses,
     )
 
 

@@ -37,6 +37,8 @@ SIGN_RULES: dict[tuple[str, str], Sign] = {
     ("balance_events", "balance"): ">=0",
     ("transactions", "amount"): ">0",
     ("purchases", "amount"): ">0",
+    ("purchases", "items"): ">0",
+    ("purchases", "discount"): ">=0",
     ("income", "fee_waivers"): ">=0",
     ("income", "rate_premium"): ">=0",
 }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tierbook.batch.tiering import render_explanations
+from tierbook.report.analysis_sheets import analysis_sheets
 from tierbook.report.excel import Sheet, about_sheet, write_workbook
 from tierbook.report.value_sheets import value_sheets
 
@@ -63,6 +64,7 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
     sheets.append(Sheet("预警 alerts", "alerts", result.alerts))
     sheets.append(Sheet("下月生日 birthdays", "next month's birthday list", result.birthday_list))
     sheets.extend(value_sheets(result))
+    sheets.extend(analysis_sheets(result))
     sheets.append(Sheet("隔离 quarantine", "rows set aside by validation", result.quarantine))
     return sheets
 

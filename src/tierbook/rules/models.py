@@ -13,6 +13,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tierbook.rules.analyses import ChurnRules, CorporateSegmentation, Lifecycle, MembershipAnalysis
+
 
 class AssetClass(StrEnum):
     """Product types of the data contract. Every class but ``loan`` counts towards AUM."""
@@ -362,6 +364,10 @@ class Rulebook(_Strict):
     ladders: tuple[Ladder, ...] = Field(min_length=1)
     maintenance: Maintenance | None = None
     key_customers: KeyCustomerRules | None = None
+    churn: ChurnRules | None = None
+    corporate_segments: CorporateSegmentation | None = None
+    membership: MembershipAnalysis | None = None
+    lifecycle: Lifecycle | None = None
 
     @field_validator("asset_weights")
     @classmethod
@@ -402,6 +408,12 @@ class Rulebook(_Strict):
                 )
             if not isinstance(self.ladder(kc.ladder).measure, AumMeasure):
                 raise ValueError("key_customers.ladder must be measured on weighted AUM")
+        for field, ref in (
+            ("churn.ladder", self.churn.ladder if self.churn else None),
+            ("membership.ladder", self.membership.ladder if self.membership else None),
+        ):
+            if ref is not None and ref not in ids:
+                raise ValueError(f"{field}: unknown ladder {ref!r}; known: {', '.join(ids)}")
         return self
 
     def _complaint_levels_resolve(self, c: ComplaintDeadlines, ids: list[str]) -> None:
