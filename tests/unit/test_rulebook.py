@@ -119,13 +119,17 @@ ladders:
     levels:
       - {name: 普通, min: 0}
       - {name: 金卡, min: 80000}
+      - {name: 白金, min: 300000}
+      - {name: 黑金, min: 500000}
+      - {name: 钻石, min: 1000000}
+      - {name: 私人银行, min: 6000000}
 maintenance:
   monthly_contact: {min_aum: 250000}
 """
     mine = parse_rulebook(text).rulebook
     base = load_preset().rulebook
     card = mine.ladder("card_tiers")
-    assert [lv.min for lv in card.levels] == [0, 80000]  # a list is replaced whole
+    assert [lv.min for lv in card.levels] == [0, 80000, 300000, 500000, 1000000, 6000000]
     assert card.policy == base.ladder("card_tiers").policy  # the rest of the ladder is kept
     assert [lad.id for lad in mine.ladders] == [lad.id for lad in base.ladders]
     assert mine.maintenance is not None and base.maintenance is not None
