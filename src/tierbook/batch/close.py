@@ -98,7 +98,7 @@ def close_day(
         names = build_view(data_dir, day_input, day, lookback, Path(tmp))
         ds = load_dataset(Path(tmp), con, balances=form, tables=tables_needed(loaded))
         _real_paths(ds, names, Path(tmp), data_dir)
-        rows = _day_rows(ds, day)
+        rows = _day_rows(ds, day, names)
         outcome.timings["load and validate the day"] = round(time.perf_counter() - t0, 3)
         t1 = time.perf_counter()
         _reconcile(state, ds)
@@ -151,7 +151,7 @@ def _real_paths(ds: Dataset, names: dict[str, str], view: Path, data_dir: Path) 
     ds.files = files
 
 
-def _day_rows(ds: Dataset, day: date) -> pd.DataFrame:
+def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pd.DataFrame:
     """The day's clean balance rows; a row of another day makes the input wrong (fatal)."""
     table = BALANCE_TABLES[ds.balance_form]
     if ds.balance_form == "daily":
@@ -166,7 +166,8 @@ def _day_rows(ds: Dataset, day: date) -> pd.DataFrame:
     if other:
         f, line, d = other[0]
         raise IngestError(
-            f"{f}:{line}", f"a row dated {d} in the input of {day}: a day's file holds only {day}"
+            f"{names.get(f, f)}, line {line}",
+            f"a row dated {d} in the input of {day}: a day's file holds only {day}",
         )
     return ds.balances.select("account_id", "balance").to_pandas()
 
@@ -181,10 +182,10 @@ def _reconcile(state: CloseState, ds: Dataset) -> None:
         return
     new = account_frame(ds, state.customers)
     old = state.accounts.set_index("account_id")
-    merged = new.join(old, on="account_id", rsuffix="_old")
+    merged = new.merge(old.add_suffix("_old"), left_on="account_id", right_index=True, how="left")
     _refuse_changes(state, new, merged, old)
-    merged["last_cents"] = merged["last_cents"].fillna(0).astype(np.int64)
-    merged["last_date"] = merged["last_date"].to_numpy("datetime64[D]")
+    merged["last_cents"] = merged["last_cents_old"].fillna(0).astype(np.int64)
+    merged["last_date"] = merged["last_date_old"].to_numpy("datetime64[D]")
     state.accounts = merged[[*new.columns, "last_cents", "last_date"]].reset_index(drop=True)
     state.meta["accounts_sha256"] = sha
 
