@@ -228,25 +228,28 @@ def test_a_closed_day_with_a_different_input_is_refused(started, con, rulebook):
     _close(started, con, rulebook, date(2025, 12, 31)).commit()
     part = started[0] / "balances_daily" / "date=2025-12-30" / "part-0.parquet"
     pq.write_table(_arrow(FIXED[0], [("A0", 1, 1)]), part)
-    with pytest.raises(CloseRefusedError, match="different input.*next day to close is 2026-01-01"):
+    with pytest.raises(
+        CloseRefusedError,
+        match=r"different input.*next day to close is 2026-01-01",
+    ):
         _close(started, con, rulebook, day)
 
 
 def test_a_gap_is_refused_naming_the_expected_day(started, con, rulebook):
-    with pytest.raises(CloseRefusedError, match="gap.*next day to close is 2025-12-30"):
+    with pytest.raises(CloseRefusedError, match=r"gap.*next day to close is 2025-12-30"):
         _close(started, con, rulebook, date(2025, 12, 31))
 
 
 def test_a_day_before_the_state_is_refused_as_out_of_order(started, con, rulebook):
     _close(started, con, rulebook, date(2025, 12, 30)).commit()
-    with pytest.raises(CloseRefusedError, match="out of order.*next day to close is 2025-12-31"):
+    with pytest.raises(CloseRefusedError, match=r"out of order.*next day to close is 2025-12-31"):
         _close(started, con, rulebook, date(2025, 12, 28))
 
 
 def test_a_row_of_another_day_in_the_days_file_is_refused(started, con, rulebook):
     part = started[0] / "balances_daily" / "date=2025-12-30" / "part-0.parquet"
     pq.write_table(_arrow(FIXED[0], [("A0", 1, 100), ("A1", 2, 100)]), part)
-    with pytest.raises(IngestError, match="line 2.*dated 2025-12-31"):
+    with pytest.raises(IngestError, match=r"line 2.*dated 2025-12-31"):
         _close(started, con, rulebook, date(2025, 12, 30))
 
 
