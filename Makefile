@@ -39,6 +39,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench.close
 
 clean:
 	rm -rf $(VENV) $(OUT) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache
