@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tierbook.batch.close_init import account_frame, accounts_fingerprint
+from tierbook.batch.close_load import load_day_view
 from tierbook.batch.close_state import CloseState, StateError, load_state, save_state
 from tierbook.batch.close_sums import (
     add_day,
@@ -35,7 +36,7 @@ from tierbook.batch.close_sums import (
 from tierbook.batch.dayfiles import DayInput, build_view, find_day_input, view_root
 from tierbook.batch.run import Progress, RunResult, run_batch, tables_needed
 from tierbook.domain.closing import Action, decide, first_month_needed
-from tierbook.ingest.dataset import BALANCE_TABLES, Dataset, load_dataset
+from tierbook.ingest.dataset import BALANCE_TABLES, Dataset
 from tierbook.ingest.quarantine import IngestError
 from tierbook.ingest.readers import display_path
 from tierbook.ingest.sql import db, lit, run
@@ -96,7 +97,7 @@ def close_day(
     weights = weights_of(loaded)
     with view_root() as tmp:
         names = build_view(data_dir, day_input, day, lookback, Path(tmp))
-        ds = load_dataset(Path(tmp), con, balances=form, tables=tables_needed(loaded))
+        ds = load_day_view(Path(tmp), con, form, tables_needed(loaded), state_dir / "ref")
         _real_paths(ds, names, Path(tmp), data_dir)
         rows = _day_rows(ds, day, names)
         outcome.timings["load and validate the day"] = round(time.perf_counter() - t0, 3)
