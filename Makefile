@@ -7,7 +7,7 @@ DEMO_N  ?= 20000
 DEMO_DIR ?= demo-bank
 OUT     ?= out
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo demo-close test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,14 @@ demo: $(STAMP)
 	$(BIN)/tierbook demo-data --customers $(DEMO_N) --seed 7 --out $(DEMO_DIR)
 	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-03-31 --out $(OUT) --quiet --no-excel
 	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-31 --out $(OUT)
+
+# The daily close on the demo bank (after `make demo`): day partitions of the last week, a
+# full run as of 30 December writing the close state, then the close of 31 December.
+demo-close: $(STAMP)
+	$(BIN)/tierbook split-days --data $(DEMO_DIR) --since 2025-12-25
+	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-30 --out $(OUT)-close --quiet --no-excel --write-state
+	$(BIN)/tierbook close --data $(DEMO_DIR) --date 2025-12-31 --out $(OUT)-close
+	$(BIN)/tierbook close --data $(DEMO_DIR) --date 2025-12-31 --out $(OUT)-close --quiet
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2
@@ -42,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.close
 
 clean:
-	rm -rf $(VENV) $(OUT) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(OUT) $(OUT)-close $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache

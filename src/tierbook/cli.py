@@ -206,8 +206,7 @@ def close(
     outcome.commit()
     if not quiet:
         print_summary(outcome.result, console)
-    secs = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.result.timings.items())
-    console.print(f"[green]{day} closed; results written to {out}/[/] ({secs})", highlight=False)
+    console.print(f"[green]{day} closed; results written to {out}/[/]", highlight=False)
 
 
 @app.command("split-days")
