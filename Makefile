@@ -9,7 +9,7 @@ OUT     ?= out
 DEMO_DB ?= tierbook.db
 DATABASE_URL ?= sqlite:///$(DEMO_DB)
 
-.PHONY: install demo serve test lint format bench clean
+.PHONY: install demo demo-close serve test lint format bench clean
 PORT    ?= 8000
 
 $(STAMP): pyproject.toml
@@ -41,6 +41,14 @@ serve: $(STAMP)
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook db seed-demo-users
 	TIERBOOK_DATABASE_URL=$(DATABASE_URL) $(BIN)/tierbook serve --host 127.0.0.1 --port $(PORT)
 
+# The daily close on the demo bank (after `make demo`): day partitions of the last week, a
+# full run as of 30 December writing the close state, then the close of 31 December.
+demo-close: $(STAMP)
+	$(BIN)/tierbook split-days --data $(DEMO_DIR) --since 2025-12-25
+	$(BIN)/tierbook run --data $(DEMO_DIR) --as-of 2025-12-30 --out $(OUT)-close --quiet --no-excel --write-state
+	$(BIN)/tierbook close --data $(DEMO_DIR) --date 2025-12-31 --out $(OUT)-close
+	$(BIN)/tierbook close --data $(DEMO_DIR) --date 2025-12-31 --out $(OUT)-close --quiet
+
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
@@ -57,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.publish
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.close
 
 clean:
-	rm -rf $(VENV) $(OUT) $(DEMO_DIR) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(OUT) $(OUT)-close $(DEMO_DIR) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .mypy_cache

@@ -118,6 +118,9 @@ def run(
     publish: Annotated[
         bool, typer.Option(help="also publish into the store (TIERBOOK_DATABASE_URL)")
     ] = False,
+    write_state: Annotated[
+        bool, typer.Option(help="also write the daily-close state (OUT/state) as of AS_OF")
+    ] = False,
 ) -> None:
     """Run the batch: 年日均 → tiers → named staff → dated tasks; write results to OUT."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -165,6 +168,11 @@ def run(
                 done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
             except SettingsError as exc:
                 raise _fail(str(exc)) from None
+        if write_state:
+            from tierbook.batch.close_init import init_state
+
+            progress("write the close state")
+            init_state(ds, day, loaded, out / "state")
     if publish:
         state = "published" if done.published else "already in the store, unchanged"
         console.print(f"run {done.run_id[:12]} {state} ({done.seconds:.1f}s)")
@@ -191,6 +199,78 @@ def lifecycle(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(text)
+
+
+@app.command("close")
+def close(
+    data: Annotated[Path, typer.Option(help="data folder with day partitions (docs/close.md)")],
+    close_date: Annotated[str, typer.Option("--date", help="the day to close, YYYY-MM-DD")],
+    out: Annotated[Path, typer.Option(help="output folder of the run the state began with")] = Path(
+        "out"
+    ),
+    state: Annotated[Path | None, typer.Option(help="state folder (default OUT/state)")] = None,
+    file: Annotated[Path | None, typer.Option(help="the day's balance file")] = None,
+    rulebook: Annotated[str | None, typer.Option(help="rulebook YAML or preset name")] = None,
+    excel: Annotated[bool, typer.Option(help="write the Excel workbook")] = False,
+    quiet: Annotated[bool, typer.Option(help="no summary")] = False,
+) -> None:
+    """Close one day: add its balances or events to the state, write that day's results."""
+    from tierbook.batch.close import close_day
+    from tierbook.batch.close_state import StateError
+    from tierbook.batch.outputs import write_outputs
+    from tierbook.batch.run import load_previous_assignments
+    from tierbook.batch.summary import print_summary
+    from tierbook.bootstrap import connect_engine
+    from tierbook.domain.closing import Action, CloseRefusedError
+    from tierbook.ingest.quarantine import IngestError
+    from tierbook.rules import RulebookError, load_rulebook
+
+    try:
+        day = date.fromisoformat(close_date)
+    except ValueError:
+        raise _fail(f"--date {close_date!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        loaded = load_rulebook(rulebook)
+        outcome = close_day(
+            data,
+            day,
+            loaded,
+            connect_engine(),
+            state or out / "state",
+            file=file,
+            previous_assignments=load_previous_assignments(out),
+        )
+    except (RulebookError, CloseRefusedError, StateError, IngestError) as exc:
+        raise _fail(str(exc)) from None
+    if outcome.action is Action.NOTHING:
+        console.print(f"{day} is already closed with this input; nothing changed")
+        return
+    assert outcome.result is not None
+    write_outputs(outcome.result, out, excel=excel)
+    outcome.commit()
+    if not quiet:
+        print_summary(outcome.result, console)
+    console.print(f"[green]{day} closed; results written to {out}/[/]", highlight=False)
+
+
+@app.command("split-days")
+def split_days(
+    data: Annotated[Path, typer.Option(help="data folder whose Parquet balances to split")],
+    since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD")] = None,
+) -> None:
+    """Write each day of the balances (and transactions) as a day partition (date=D/)."""
+    from tierbook.batch import dayfiles
+    from tierbook.bootstrap import connect_engine
+
+    try:
+        first = date.fromisoformat(since) if since else None
+        last = date.fromisoformat(until) if until else None
+    except ValueError:
+        raise _fail("--since/--until must be dates (YYYY-MM-DD)") from None
+    written = dayfiles.split_days(connect_engine(), data, first, last)
+    for table, rows in written.items():
+        console.print(f"  {table:<16} {rows:>12,} rows in {data / table}/date=*/")
 
 
 @app.command("explain")

@@ -93,8 +93,17 @@ def tables_needed(loaded: LoadedRulebook) -> set[str]:
     return needed | analysis_tables(rb)
 
 
+SumsSource = Callable[[Any, pd.Index], BucketSums]
+"""Given the review calendar and the customer ids, the bucket sums (the incremental close
+passes its own; by default one scan of the balances)."""
+
+
 def compute_tiers(
-    ds: Dataset, as_of: date, loaded: LoadedRulebook, timer: Timer
+    ds: Dataset,
+    as_of: date,
+    loaded: LoadedRulebook,
+    timer: Timer,
+    sums_source: SumsSource | None = None,
 ) -> tuple[pd.DataFrame, dict[str, LadderResult], BucketSums, Any]:
     """Customers' averages and every ladder's tier path."""
     rb = loaded.rulebook
@@ -106,7 +115,11 @@ def compute_tiers(
     customers = customers.sort_values("customer_id", ignore_index=True)
     index = pd.Index(customers["customer_id"])
     with timer.stage("aggregate balances"):
-        sums = _bucket_sums(ds, cal, index, {k.value: v for k, v in rb.asset_weights.items()})
+        weights = {k.value: v for k, v in rb.asset_weights.items()}
+        if sums_source is None:
+            sums = _bucket_sums(ds, cal, index, weights)
+        else:
+            sums = sums_source(cal, index)
     with timer.stage("tier ladders"):
         results: dict[str, LadderResult] = {}
         for lad in rb.ladders:
@@ -184,11 +197,16 @@ def run_batch(
     *,
     previous_assignments: pd.DataFrame | None = None,
     progress: Progress | None = None,
+    sums_source: SumsSource | None = None,
+    maintenance_ds: Dataset | None = None,
 ) -> RunResult:
-    """Run the whole chain for ``as_of`` on a loaded dataset."""
+    """Run the whole chain for ``as_of`` on a loaded dataset (``sums_source`` and
+    ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
+    whose dataset holds only the day's rows) the value step and the analyses, which read the
+    whole year's balances and transactions, are left to the next full run."""
     timer = Timer(progress)
     stamp = loaded.stamp
-    customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer)
+    customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer, sums_source)
     index = pd.Index(customers["customer_id"])
     with timer.stage("tier results"):
         tiers = pd.concat(
@@ -203,11 +221,15 @@ def run_batch(
         )
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
-        maint = assign_and_plan(ds, as_of, loaded, customers, results, cal, previous_assignments)
-    with timer.stage("value score, key customers, fake-big flags"):
-        value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
-    with timer.stage("analyses: churn, segments, membership"):
-        analyses = run_analyses(ds, as_of, loaded, customers, results, sums, cal)
+        maint = assign_and_plan(
+            maintenance_ds or ds, as_of, loaded, customers, results, cal, previous_assignments
+        )
+    value, analyses = None, Analyses()
+    if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
+        with timer.stage("value score, key customers, fake-big flags"):
+            value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
+        with timer.stage("analyses: churn, segments, membership"):
+            analyses = run_analyses(ds, as_of, loaded, customers, results, sums, cal)
     return RunResult(
         as_of=as_of,
         rulebook=loaded,
