@@ -41,14 +41,23 @@ def account_bucket_sums_daily(balances: ir.Table, cal: ReviewCalendar) -> ir.Tab
     day appears twice: a duplicate key found in the same scan, with no extra pass. The sum
     is taken in float64, exact below 2**53."""
     t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
-    day = t.date.delta(ibis.literal(cal.start), unit="day")
-    bit = ibis.literal(1, "int64") << (day % 32).cast("int64")
-    t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=bit)
+    day = t.date.delta(ibis.literal(cal.start), unit="day").cast("int32")  # Spark: INT index
+    t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=POWERS_OF_TWO[day % 32])
     return t.group_by(["account_id", "bucket"]).aggregate(
         bd=t.balance.sum(),
-        day_or=t.day_bit.bit_or(),
+        day_or=bit_or(t.day_bit),
         day_sum=t.day_bit.cast("float64").sum(),
     )
+
+
+POWERS_OF_TWO = ibis.literal([1 << i for i in range(32)], type="array<int64>")
+"""``2 ** i`` by look-up: portable where ``1 << i`` is not (PostgreSQL has no ``int << bigint``)."""
+
+
+@ibis.udf.agg.builtin(name="bit_or")
+def bit_or(x: int) -> int:  # type: ignore[empty-body]
+    """The engine's own ``bit_or`` aggregate (DuckDB, PostgreSQL and Spark SQL all have one;
+    Ibis 12 compiles ``.bit_or()`` for the first two only)."""
 
 
 def _bucket_of_day(day: ir.IntegerValue, cal: ReviewCalendar) -> ir.IntegerValue:

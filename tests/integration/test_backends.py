@@ -1,0 +1,170 @@
+"""One suite over every engine: DuckDB, PostgreSQL and Spark (local[2]) give DuckDB's
+per-customer monthly 年日均 and card tiers, and those of an independent pandas recomputation
+from the raw files (``tests.reference``), for both balance forms of a small generated bank.
+
+PostgreSQL runs in a database created for this module and dropped after it; Spark in one
+local session per module. Without PostgreSQL or Java the engine is skipped, except under
+``CI=true``, where it fails the run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.reference import card_levels, monthly_averages
+from tierbook.analytics.backends import duckdb as duck
+from tierbook.analytics.backends.capabilities import CAPABILITIES, ENGINES, capabilities
+from tierbook.analytics.backends.engine import on_engine
+from tierbook.batch.run import Timer, compute_tiers
+from tierbook.demo.generator import generate
+from tierbook.ingest.dataset import load_dataset
+from tierbook.rules import load_rulebook
+
+pytestmark = pytest.mark.xdist_group("backends")  # one Spark session, one database
+
+AS_OF = date(2025, 12, 31)
+ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: every engine must run)")
+    pytest.skip(reason)
+
+
+def _postgres():
+    import psycopg
+
+    from tierbook.analytics.backends import postgres
+
+    name = f"tierbook_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        _unavailable(f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}")
+    con = postgres.connect(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        yield con
+    finally:
+        con.disconnect()
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _spark():
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        _unavailable("no Java runtime for Spark")
+    from tierbook.analytics.backends import spark
+
+    con = spark.connect("local[2]")
+    try:
+        yield con
+    finally:
+        spark.stop(con)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def backend(request: pytest.FixtureRequest):
+    if request.param == "postgres":
+        yield from _postgres()
+    elif request.param == "spark":
+        yield from _spark()
+    else:
+        yield duck.connect(threads=1)
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bank")
+    generate(out, customers=120, corporates=6, branches=2, seed=23, year=2025)
+    return out
+
+
+def _card(con, bank: Path, form: str, staging: Path) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Customer ids, monthly measures ``[customers, months]`` and final card levels."""
+    ds = load_dataset(bank, duck.connect(threads=1), balances=form, tables=())
+    ds = on_engine(ds, con, staging=staging)
+    customers, results, _, _ = compute_tiers(ds, AS_OF, load_rulebook(None), Timer(None))
+    card = results["card_tiers"]
+    return pd.Index(customers["customer_id"]), card.measures, card.path.levels
+
+
+@pytest.fixture(scope="module")
+def on_duckdb(bank: Path, tmp_path_factory: pytest.TempPathFactory):
+    con = duck.connect(threads=1)
+    return {f: _card(con, bank, f, tmp_path_factory.mktemp(f)) for f in ("daily", "events")}
+
+
+@pytest.fixture(scope="module")
+def on_backend(backend, bank: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The chosen engine's results per balance form, computed once for the module."""
+    return {f: _card(backend, bank, f, tmp_path_factory.mktemp(f)) for f in ("daily", "events")}
+
+
+@pytest.mark.parametrize("form", ["daily", "events"])
+def test_every_engine_gives_the_reference_monthly_aum_and_card_tier(
+    on_backend, bank: Path, form: str
+) -> None:
+    ids, months, levels = on_backend[form]
+    ref = monthly_averages(bank).reindex(ids)
+    np.testing.assert_allclose(months, ref.to_numpy(), rtol=1e-9, atol=1e-6)
+    assert list(levels[:, -1]) == list(card_levels(ref))
+
+
+@pytest.mark.parametrize("form", ["daily", "events"])
+def test_every_engine_gives_duckdbs_results(on_backend, on_duckdb, form: str) -> None:
+    ids, months, levels = on_backend[form]
+    want_ids, want_months, want_levels = on_duckdb[form]
+    assert list(ids) == list(want_ids)
+    np.testing.assert_allclose(months, want_months, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(levels, want_levels)
+
+
+def test_a_duplicate_day_found_by_the_engine_is_quarantined_and_left_out(
+    backend, bank: Path, tmp_path: Path
+) -> None:
+    """The engine's own scan notices the day given twice; the ingest sets both rows aside
+    (DUPLICATE_KEY) and the engine sums the rest."""
+    copy = tmp_path / "bank"
+    shutil.copytree(bank, copy)
+    part = pq.read_table(copy / "balances_daily").slice(1000, 1).to_pylist()[0]
+    twice = pa.table(
+        {"account_id": [part["account_id"]], "date": [part["date"]], "balance": [1e9]},
+        schema=pq.read_schema(next((copy / "balances_daily").glob("*.parquet"))),
+    )
+    pq.write_table(twice, copy / "balances_daily" / "part-99999.parquet")
+    ds = on_engine(
+        load_dataset(copy, duck.connect(threads=1), balances="daily", tables=()),
+        backend,
+        staging=tmp_path / "staging",
+    )
+    customers, results, _, _ = compute_tiers(ds, AS_OF, load_rulebook(None), Timer(None))
+    assert set(ds.quarantine["code"]) == {"DUPLICATE_KEY"}
+    assert len(ds.quarantine) == 2
+    bal = pd.read_parquet(copy / "balances_daily")
+    key = (bal["account_id"] == part["account_id"]) & (
+        pd.to_datetime(bal["date"]) == pd.Timestamp(part["date"])
+    )
+    pq.write_table(pa.Table.from_pandas(bal[~key], preserve_index=False), tmp_path / "clean.pq")
+    shutil.rmtree(copy / "balances_daily")
+    (copy / "balances_daily").mkdir()
+    shutil.move(tmp_path / "clean.pq", copy / "balances_daily" / "part-0.parquet")
+    ref = monthly_averages(copy).reindex(customers["customer_id"])
+    np.testing.assert_allclose(results["card_tiers"].measures, ref.to_numpy(), atol=1e-6)
+
+
+def test_every_engine_has_one_row_in_the_capability_table() -> None:
+    assert set(ENGINES) == {"duckdb", "postgres", "spark"}
+    assert all(CAPABILITIES[e].engine == e for e in ENGINES)
+    with pytest.raises(ValueError, match="duckdb, postgres, spark"):
+        capabilities("oracle")
