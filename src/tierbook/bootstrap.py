@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,8 +22,10 @@ class EngineSettings:
     temp_directory: Path | None = None
     spark_master: str = "local[2]"
     database_url: str | None = None
-    """PostgreSQL: ``postgresql://user@host:port/db``; with ``?schema=S`` the input tables
-    are read from schema ``S`` (``--source``), else the validated files are copied in."""
+    """PostgreSQL (``--database postgresql://user@host:port/db``): the validated files are
+    copied into temporary tables of the session."""
+    source: str | None = None
+    """PostgreSQL holding the input tables (``--source postgresql://…/db?schema=S``)."""
     staging: Path | None = None
     """Spark: where the validated inputs are written as Parquet (a path the cluster reads)."""
 
@@ -43,6 +46,7 @@ class EngineSettings:
             temp_directory=Path(temp) if temp else Path(tempfile.gettempdir()) / "tierbook-duckdb",
             spark_master=env("TIERBOOK_SPARK_MASTER", "local[2]"),
             database_url=env("TIERBOOK_DATABASE_URL"),
+            source=env("TIERBOOK_SOURCE"),
             staging=Path(staging) if staging else None,
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -72,18 +76,43 @@ def connect_engine(settings: EngineSettings | None = None) -> Any:
     return connect(threads=s.threads, memory_limit=s.memory_limit, temp_directory=s.temp_directory)
 
 
-def open_dataset(data: Path, settings: EngineSettings | None = None, **load: Any) -> Any:
-    """Validate ``data`` (always in DuckDB) and put the clean tables on the engine.
-    ``load`` goes to ``load_dataset`` (``balances``, ``tables``, ...)."""
+def open_dataset(data: Path | None, settings: EngineSettings | None = None, **load: Any) -> Any:
+    """Validate the inputs (always in DuckDB) and put the clean tables on the engine.
+
+    ``data`` is a folder of files; with ``settings.source`` the inputs are the tables of a
+    PostgreSQL schema instead (the small ones are validated by the ingest, the large ones
+    checked where they are). ``load`` goes to ``load_dataset`` (``balances``, ``tables``)."""
     from tierbook.analytics.backends.engine import engine_of, on_engine
     from tierbook.ingest.dataset import load_dataset
 
     s = settings or EngineSettings.from_env()
+    if s.source:
+        s = replace(s, engine="postgres", database_url=s.source)
+    elif s.database_url and s.engine == "duckdb":
+        s = replace(s, engine="postgres")
     engine = connect_engine(s)
     ingest = (
         engine
         if "ingest" in engine_of(engine).inputs
         else connect_engine(replace(s, engine="duckdb"))
     )
-    ds = load_dataset(Path(data), ingest, **load)
-    return on_engine(ds, engine, staging=s.staging)
+    if not s.source:
+        if data is None:
+            raise ValueError("no inputs: give --data DIR or --source postgresql://…?schema=S")
+        return on_engine(load_dataset(Path(data), ingest, **load), engine, staging=s.staging)
+    from tierbook.analytics.backends import postgres
+
+    schema = postgres.schema_of(s.source) or "public"
+    export = Path(tempfile.mkdtemp(prefix="tierbook-source-"))
+    try:  # the small tables are materialised by the ingest: their export can go at once
+        ds = load_dataset(postgres.export_small(engine, schema, export), ingest, **load)
+    finally:
+        shutil.rmtree(export, ignore_errors=True)
+    return on_engine(ds, engine, schema=schema)
+
+
+def close_dataset(ds: Any) -> None:
+    """Remove what putting ``ds`` on its engine left behind (Spark's staged Parquet)."""
+    close = getattr(ds, "close", None)
+    if close is not None:
+        close()

@@ -98,13 +98,28 @@ def demo_data(
 
 @app.command("run")
 def run(
-    data: Annotated[Path, typer.Option(help="data folder (see docs/data-contract.md)")],
     as_of: Annotated[str, typer.Option(help="as-of date, YYYY-MM-DD")],
+    data: Annotated[
+        Path | None, typer.Option(help="data folder (see docs/data-contract.md)")
+    ] = None,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     rulebook: Annotated[str | None, typer.Option(help="rulebook YAML or preset name")] = None,
     balances: Annotated[str, typer.Option(help="auto, daily or events")] = "auto",
     excel: Annotated[bool, typer.Option(help="write the Excel workbook")] = True,
     quiet: Annotated[bool, typer.Option(help="no summary")] = False,
+    engine: Annotated[str | None, typer.Option(help="duckdb (default), postgres or spark")] = None,
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master: local[2] (default) or spark://host:7077")
+    ] = None,
+    spark_staging: Annotated[
+        Path | None, typer.Option(help="Spark: folder for the validated Parquet inputs")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="PostgreSQL URL: run there on the validated files")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="PostgreSQL URL ?schema=S holding the input tables")
+    ] = None,
 ) -> None:
     """Run the batch: 年日均 → tiers → named staff → dated tasks; write results to OUT."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -112,8 +127,8 @@ def run(
     from tierbook.batch.outputs import write_outputs
     from tierbook.batch.run import load_previous_assignments, run_batch, tables_needed
     from tierbook.batch.summary import print_summary
-    from tierbook.bootstrap import connect_engine
-    from tierbook.ingest.dataset import IngestError, load_dataset
+    from tierbook.bootstrap import EngineSettings, close_dataset, open_dataset
+    from tierbook.ingest.dataset import IngestError
     from tierbook.rules import RulebookError, load_rulebook
 
     try:
@@ -129,21 +144,33 @@ def run(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=quiet) as bar:
         task = bar.add_task("load and validate inputs", total=None)
+        settings = EngineSettings.from_env(
+            engine=engine,
+            spark_master=spark_master,
+            staging=spark_staging,
+            database_url=database,
+            source=source,
+        )
         try:
-            ds = load_dataset(
-                data, connect_engine(), balances=balances, tables=tables_needed(loaded)
-            )  # type: ignore[arg-type]
-        except IngestError as exc:
+            ds = open_dataset(data, settings, balances=balances, tables=tables_needed(loaded))
+        except (IngestError, ValueError) as exc:
             raise _fail(str(exc)) from None
 
         def progress(stage: str) -> None:
             bar.update(task, description=stage)
 
-        result = run_batch(
-            ds, day, loaded, previous_assignments=load_previous_assignments(out), progress=progress
-        )
-        progress("write outputs")
-        write_outputs(result, out, excel=excel)
+        try:
+            result = run_batch(
+                ds,
+                day,
+                loaded,
+                previous_assignments=load_previous_assignments(out),
+                progress=progress,
+            )
+            progress("write outputs")
+            write_outputs(result, out, excel=excel)
+        finally:
+            close_dataset(ds)
     if not quiet:
         print_summary(result, console)
     console.print(f"[green]results written to {out}/[/]")

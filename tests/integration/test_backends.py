@@ -14,6 +14,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +26,7 @@ from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.backends.capabilities import CAPABILITIES, ENGINES, capabilities
 from tierbook.analytics.backends.engine import on_engine
 from tierbook.batch.run import Timer, compute_tiers
+from tierbook.bootstrap import EngineSettings, open_dataset
 from tierbook.demo.generator import generate
 from tierbook.ingest.dataset import load_dataset
 from tierbook.rules import load_rulebook
@@ -168,3 +170,56 @@ def test_every_engine_has_one_row_in_the_capability_table() -> None:
     assert all(CAPABILITIES[e].engine == e for e in ENGINES)
     with pytest.raises(ValueError, match="duckdb, postgres, spark"):
         capabilities("oracle")
+
+
+@pytest.fixture(scope="module")
+def postgres_con():
+    yield from _postgres()
+
+
+def _to_schema(con, bank: Path, schema: str) -> pd.DataFrame:
+    """The bank's files as tables of ``schema`` (text columns for the small tables, as a CSV
+    export would give; typed balances), with three bad balance rows. Returns the balances
+    a correct load keeps."""
+    from tierbook.analytics.backends import postgres
+
+    for name in ("branches", "staff", "customers", "accounts"):
+        frame = pa.Table.from_pandas(pd.read_csv(bank / f"{name}.csv", dtype=str))
+        postgres.copy_in(
+            con, name, ibis.Schema.from_pyarrow(frame.schema), frame.to_batches(), into=schema
+        )
+    bal = pd.read_parquet(bank / "balances_daily")
+    bal["date"] = pd.to_datetime(bal["date"]).dt.date
+    bad = bal.iloc[[500, 900]].copy()
+    bad.iloc[0, bad.columns.get_loc("balance")] = -1.0  # NEGATIVE_AMOUNT, replaces row 500
+    bad.iloc[1, bad.columns.get_loc("balance")] += 7.0  # row 900's key twice: DUPLICATE_KEY
+    ghost = pd.DataFrame({"account_id": ["NO-SUCH-ACCOUNT"], "date": [AS_OF], "balance": [1.0]})
+    raw = pd.concat([bal.drop(bal.index[500]), bad, ghost], ignore_index=True)
+    table = pa.Table.from_pandas(raw, preserve_index=False)
+    postgres.copy_in(
+        con,
+        "balances_daily",
+        ibis.Schema.from_pyarrow(table.schema),
+        table.to_batches(),
+        into=schema,
+    )
+    return bal.drop(bal.index[[500, 900]])
+
+
+def test_inputs_read_from_a_postgres_schema_are_checked_there(
+    postgres_con, bank: Path, tmp_path: Path
+) -> None:
+    kept = _to_schema(postgres_con, bank, "bank")
+    source = f"postgresql://postgres@127.0.0.1:5432/{postgres_con.con.info.dbname}?schema=bank"
+    ds = open_dataset(None, EngineSettings(source=source), balances="daily", tables=())
+    customers, results, _, _ = compute_tiers(ds, AS_OF, load_rulebook(None), Timer(None))
+    codes = ds.quarantine["code"].value_counts().to_dict()
+    assert codes == {"NEGATIVE_AMOUNT": 1, "DUPLICATE_KEY": 2, "UNKNOWN_REFERENCE": 1}
+    record = next(f for f in ds.files if f.table == "balances_daily")
+    assert (record.rows_read, record.rows_loaded) == (len(kept) + 4, len(kept))
+    clean = tmp_path / "clean"
+    shutil.copytree(bank, clean, ignore=shutil.ignore_patterns("balances_daily"))
+    (clean / "balances_daily").mkdir()
+    kept.to_parquet(clean / "balances_daily" / "part-0.parquet")
+    ref = monthly_averages(clean).reindex(customers["customer_id"])
+    np.testing.assert_allclose(results["card_tiers"].measures, ref.to_numpy(), atol=1e-6)

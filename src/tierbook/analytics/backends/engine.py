@@ -3,11 +3,15 @@ validated input tables put where the engine reads them (``CAPABILITIES[...].inpu
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.backends.capabilities import Capabilities, capabilities
@@ -32,14 +36,18 @@ def record_batches(con: Any, expr: Any, rows: int = 256_000) -> Any:
 
 class OnEngine:
     """A loaded ``Dataset`` whose tables live on another engine. Everything but ``con``,
-    ``tables`` and ``check_keys_for`` is the dataset's own (files, quarantine, form...).
+    ``tables``, ``check_keys_for`` (and, for tables read in place, ``files`` and
+    ``quarantine``) is the dataset's own.
 
     A table is put on the engine when first used. ``check_keys_for`` runs on the ingest's
-    DuckDB; the table is then put again, so the engine sees the rows that remain."""
+    DuckDB; the table is then put again, so the engine sees the rows that remain. With
+    ``schema``, the large tables are the database's own, checked there (``in_place``)."""
 
-    def __init__(self, ds: Any, con: Any, placer: _Placer) -> None:
-        self._ds, self.con = ds, con
-        self.tables = _Placed(ds.tables, placer.put)
+    def __init__(self, ds: Any, con: Any, placer: _Placer, schema: str | None = None) -> None:
+        self._ds, self.con, self._placer, self._schema = ds, con, placer, schema
+        self._in_place: dict[str, Any] = {}
+        self._lines: list[pd.DataFrame] = []
+        self.tables = _Placed(ds.tables, self._put)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ds, name)
@@ -50,11 +58,52 @@ class OnEngine:
 
         return self.tables[BALANCE_TABLES[self._ds.balance_form]]
 
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        from tierbook.ingest.quarantine import combine
+
+        return combine([self._ds.quarantine, *self._lines]) if self._lines else self._ds.quarantine
+
+    @property
+    def files(self) -> list[Any]:
+        return [self._in_place.get(f.table, f) for f in self._ds.files]
+
     def check_keys_for(self, table: str, account_ids: Any) -> int:
+        if table in self._in_place:
+            return 0  # duplicate keys were set aside in the database already
         added = int(self._ds.check_keys_for(table, account_ids))
         if added:
             self.tables.forget(table)
         return added
+
+    def close(self) -> None:
+        """Delete the Parquet files staged for Spark (the folder too, if tierbook made it)."""
+        self._placer.clean_up()
+
+    def _put(self, name: str, table: Any) -> Any:
+        from tierbook.ingest.contract import TABLES_BY_NAME
+
+        if self._schema is None or not TABLES_BY_NAME[name].large:
+            return self._placer.put(name, table)
+        from tierbook.analytics.backends import postgres
+
+        clean, lines = postgres.in_place(self.con, name, self._schema, self.tables["accounts"])
+        read, kept = (
+            int(self.con.table(name, database=self._schema).count().execute()),
+            int(clean.count().execute()),
+        )
+        record = next(f for f in self._ds.files if f.table == name)
+        where = Path(f"postgresql:{self._schema}.{name}")
+        self._in_place[name] = replace(
+            record,
+            path=where,
+            sha256="",
+            rows_read=read,
+            rows_loaded=kept,
+            rows_quarantined=read - kept,
+        )
+        self._lines.append(lines)
+        return clean
 
 
 class _Placed(Mapping[str, Any]):
@@ -86,7 +135,7 @@ class _Placer:
         self.caps = engine_of(con)
         self.tag = uuid.uuid4().hex[:8]
         self.staging = staging
-        self._n = 0
+        self._n, self._made = 0, False
 
     def put(self, name: str, table: Any) -> Any:
         self._n += 1
@@ -104,17 +153,28 @@ class _Placer:
 
     def _staging_dir(self) -> Path:
         if self.staging is None:
-            self.staging = Path(tempfile.mkdtemp(prefix="tierbook-spark-"))
+            self.staging = Path(tempfile.mkdtemp(prefix="tierbook-spark-"))  # mode 0700
+            self._made = True
         self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging
 
+    def clean_up(self) -> None:
+        if self.staging is None:
+            return
+        if self._made:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        else:
+            for path in self.staging.glob(f"tb_*_{self.tag}_*.parquet"):
+                path.unlink(missing_ok=True)
 
-def on_engine(ds: Any, con: Any, *, staging: Path | None = None) -> Any:
+
+def on_engine(ds: Any, con: Any, *, staging: Path | None = None, schema: str | None = None) -> Any:
     """``ds`` with its validated tables on ``con``'s engine (``ds`` itself on DuckDB).
 
     Spark reads the validated rows as Parquet written under ``staging`` (on a cluster: a
     path every executor can read, e.g. a shared mount); PostgreSQL receives them by COPY
-    into temporary tables of the session."""
+    into temporary tables of the session; with ``schema`` (``--source``) it keeps the large
+    tables where they are, checked in the database."""
     if "ingest" in engine_of(con).inputs:
         return ds
-    return OnEngine(ds, con, _Placer(ds.con, con, staging))
+    return OnEngine(ds, con, _Placer(ds.con, con, staging), schema)
