@@ -59,10 +59,12 @@ def connect_engine(settings: EngineSettings | None = None) -> Any:
     s = settings or EngineSettings.from_env()
     capabilities(s.engine)  # an unknown engine fails here, with the known ones listed
     if s.engine == "spark":
+        _needs("pyspark", "spark")
         from tierbook.analytics.backends import spark
 
         return spark.connect(s.spark_master)
     if s.engine == "postgres":
+        _needs("psycopg", "postgres")
         from tierbook.analytics.backends import postgres
 
         if not s.database_url:
@@ -74,6 +76,13 @@ def connect_engine(settings: EngineSettings | None = None) -> Any:
     from tierbook.analytics.backends.duckdb import connect
 
     return connect(threads=s.threads, memory_limit=s.memory_limit, temp_directory=s.temp_directory)
+
+
+def _needs(module: str, extra: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"engine {extra} is not installed: pip install 'tierbook[{extra}]'")
 
 
 def open_dataset(data: Path | None, settings: EngineSettings | None = None, **load: Any) -> Any:

@@ -8,6 +8,7 @@ local session per module. Without PostgreSQL or Java the engine is skipped, exce
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import uuid
@@ -23,7 +24,12 @@ import pytest
 
 from tests.reference import card_levels, monthly_averages
 from tierbook.analytics.backends import duckdb as duck
-from tierbook.analytics.backends.capabilities import CAPABILITIES, ENGINES, capabilities
+from tierbook.analytics.backends.capabilities import (
+    CAPABILITIES,
+    ENGINES,
+    capabilities,
+    capability_table,
+)
 from tierbook.analytics.backends.engine import on_engine
 from tierbook.batch.run import Timer, compute_tiers
 from tierbook.bootstrap import EngineSettings, open_dataset
@@ -44,8 +50,10 @@ def _unavailable(reason: str) -> None:
 
 
 def _postgres():
-    import psycopg
-
+    try:
+        import psycopg
+    except ImportError:
+        _unavailable("psycopg not installed (pip install 'tierbook[postgres]')")
     from tierbook.analytics.backends import postgres
 
     name = f"tierbook_test_{uuid.uuid4().hex[:12]}"
@@ -66,6 +74,8 @@ def _postgres():
 def _spark():
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         _unavailable("no Java runtime for Spark")
+    if importlib.util.find_spec("pyspark") is None:
+        _unavailable("pyspark not installed (pip install 'tierbook[spark]')")
     from tierbook.analytics.backends import spark
 
     con = spark.connect("local[2]")
@@ -223,3 +233,8 @@ def test_inputs_read_from_a_postgres_schema_are_checked_there(
     kept.to_parquet(clean / "balances_daily" / "part-0.parquet")
     ref = monthly_averages(clean).reindex(customers["customer_id"])
     np.testing.assert_allclose(results["card_tiers"].measures, ref.to_numpy(), atol=1e-6)
+
+
+def test_the_engines_doc_shows_the_capability_table_of_the_code() -> None:
+    doc = Path(__file__).parents[2] / "docs" / "engines.md"
+    assert capability_table() in doc.read_text(encoding="utf-8")

@@ -44,7 +44,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         inputs=("ingest",),
         small_tables="already there: the ingest validates in DuckDB",
         date_difference="date_diff('day', a, b)",
-        integer_division="// floors; / is float",
+        integer_division="SQL / on integers is float, // floors (Ibis / is float everywhere)",
         portability="none: the reference engine",
         session_start_s=0.4,
     ),
@@ -54,7 +54,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         inputs=("copy", "schema"),
         small_tables="COPY of the validated rows into temporary tables of the session",
         date_difference="epoch of the timestamp difference / 86400",
-        integer_division="/ truncates on integers: cast to float first",
+        integer_division="SQL / on integers truncates (Ibis casts to float first)",
         portability="no int << bigint: 2**i by look-up in a constant array; arrays are "
         "1-based (Ibis shifts the index)",
         session_start_s=0.1,
@@ -63,9 +63,9 @@ CAPABILITIES: dict[str, Capabilities] = {
         engine="spark",
         streaming="collect",
         inputs=("parquet",),
-        small_tables="Spark DataFrames created from Arrow on the driver (temporary views)",
+        small_tables="written as Parquet by DuckDB under the staging folder, read by Spark",
         date_difference="timestampdiff(DAY, a, b)",
-        integer_division="/ is float; div truncates",
+        integer_division="SQL / is float, div truncates",
         portability="Ibis 12 compiles no .bit_or() for Spark: the engine's builtin bit_or "
         "aggregate is called by name; element_at needs an INT index: day numbers cast "
         "to int32",
@@ -83,3 +83,26 @@ def capabilities(engine: str) -> Capabilities:
         raise ValueError(
             f"engine {engine!r} is not known; use one of {', '.join(ENGINES)}"
         ) from None
+
+
+def capability_table() -> str:
+    """The table as Markdown (``docs/engines.md`` holds it; a test keeps the two equal)."""
+    fields = [
+        ("streaming", "results come back by"),
+        ("inputs", "validated inputs reach it by"),
+        ("small_tables", "small tables"),
+        ("date_difference", "days between dates"),
+        ("integer_division", "integer division"),
+        ("portability", "what the shared expressions spell portably for it"),
+        ("session_start_s", "start-up (s)"),
+    ]
+    head = "| | " + " | ".join(ENGINES) + " |"
+    rule = "|---" * (len(ENGINES) + 1) + "|"
+    rows = []
+    for attr, label in fields:
+        cells = []
+        for engine in ENGINES:
+            value = getattr(CAPABILITIES[engine], attr)
+            cells.append(", ".join(value) if isinstance(value, tuple) else str(value))
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join([head, rule, *rows])
