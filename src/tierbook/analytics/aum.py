@@ -42,7 +42,7 @@ def account_bucket_sums_daily(balances: ir.Table, cal: ReviewCalendar) -> ir.Tab
     is taken in float64, exact below 2**53."""
     t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
     day = t.date.delta(ibis.literal(cal.start), unit="day").cast("int32")  # Spark: INT index
-    t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=POWERS_OF_TWO[day % 32])
+    t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=_power_of_two(day % 32))
     return t.group_by(["account_id", "bucket"]).aggregate(
         bd=t.balance.sum(),
         day_or=bit_or(t.day_bit),
@@ -50,12 +50,14 @@ def account_bucket_sums_daily(balances: ir.Table, cal: ReviewCalendar) -> ir.Tab
     )
 
 
-POWERS_OF_TWO = ibis.literal([1 << i for i in range(32)], type="array<int64>")
-"""``2 ** i`` by look-up: portable where ``1 << i`` is not (PostgreSQL has no ``int << bigint``)."""
+def _power_of_two(i: ir.IntegerValue) -> ir.IntegerValue:
+    """``2 ** i`` (0 <= i < 32) by look-up: portable where ``1 << i`` is not (PostgreSQL has
+    no ``int << bigint``; see ``backends/capabilities.py``)."""
+    return ibis.literal([1 << k for k in range(32)], type="array<int64>")[i]
 
 
 @ibis.udf.agg.builtin(name="bit_or")
-def bit_or(x: int) -> int:  # type: ignore[empty-body]
+def bit_or(x: int) -> int:
     """The engine's own ``bit_or`` aggregate (DuckDB, PostgreSQL and Spark SQL all have one;
     Ibis 12 compiles ``.bit_or()`` for the first two only)."""
 

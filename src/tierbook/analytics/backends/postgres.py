@@ -93,9 +93,10 @@ def export_small(con: Any, schema: str, out: Path) -> Path:
 
 def in_place(con: Any, name: str, schema: str, accounts: Any) -> tuple[Any, pd.DataFrame]:
     """Large contract table ``name`` of ``schema`` checked in the database: rows with an
-    empty required value, a wrong sign, an account not among the clean ``accounts`` (on
-    this connection) or a key given twice are left out. Returns the clean relation and the
-    quarantine lines (``line`` 0: a database row has no line; ``column`` holds its key)."""
+    empty required value, a value outside its enum, a wrong sign, an account not among the
+    clean ``accounts`` (on this connection) or a key given twice are left out. Returns the
+    clean relation and the quarantine lines (``line`` 0: a database row has no line;
+    ``column`` holds its key)."""
     from tierbook.ingest.contract import TABLES_BY_NAME
     from tierbook.ingest.validate import SIGN_RULES
 
@@ -105,6 +106,11 @@ def in_place(con: Any, name: str, schema: str, accounts: Any) -> tuple[Any, pd.D
         ("REQUIRED", t[c.name].isnull(), f"{c.name} is empty")
         for c in contract.columns
         if c.required
+    ]
+    checks += [
+        ("BAD_ENUM", ~t[c.name].isin(c.enum), f"{c.name} is not one of {', '.join(c.enum)}")
+        for c in contract.columns
+        if c.enum
     ]
     for (table, column), sign in SIGN_RULES.items():
         if table == name:
