@@ -102,9 +102,15 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _card(con, bank: Path, form: str, staging: Path) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-    """Customer ids, monthly measures ``[customers, months]`` and final card levels."""
-    ds = load_dataset(bank, duck.connect(threads=1), balances=form, tables=())
+@pytest.fixture(scope="module")
+def loaded(bank: Path) -> dict:
+    """The bank validated once per balance form (the ingest always runs in DuckDB)."""
+    ingest = duck.connect(threads=1)
+    return {f: load_dataset(bank, ingest, balances=f, tables=()) for f in ("daily", "events")}
+
+
+def _card(ds, con, staging: Path) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Customer ids, monthly measures ``[customers, months]`` and card levels on ``con``."""
     ds = on_engine(ds, con, staging=staging)
     customers, results, _, _ = compute_tiers(ds, AS_OF, load_rulebook(None), Timer(None))
     card = results["card_tiers"]
@@ -112,15 +118,14 @@ def _card(con, bank: Path, form: str, staging: Path) -> tuple[pd.Index, np.ndarr
 
 
 @pytest.fixture(scope="module")
-def on_duckdb(bank: Path, tmp_path_factory: pytest.TempPathFactory):
-    con = duck.connect(threads=1)
-    return {f: _card(con, bank, f, tmp_path_factory.mktemp(f)) for f in ("daily", "events")}
+def on_duckdb(loaded: dict, tmp_path_factory: pytest.TempPathFactory):
+    return {f: _card(ds, ds.con, tmp_path_factory.mktemp(f)) for f, ds in loaded.items()}
 
 
 @pytest.fixture(scope="module")
-def on_backend(backend, bank: Path, tmp_path_factory: pytest.TempPathFactory):
+def on_backend(backend, loaded: dict, tmp_path_factory: pytest.TempPathFactory):
     """The chosen engine's results per balance form, computed once for the module."""
-    return {f: _card(backend, bank, f, tmp_path_factory.mktemp(f)) for f in ("daily", "events")}
+    return {f: _card(ds, backend, tmp_path_factory.mktemp(f)) for f, ds in loaded.items()}
 
 
 @pytest.mark.parametrize("form", ["daily", "events"])

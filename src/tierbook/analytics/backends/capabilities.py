@@ -55,8 +55,8 @@ CAPABILITIES: dict[str, Capabilities] = {
         small_tables="COPY of the validated rows into temporary tables of the session",
         date_difference="epoch of the timestamp difference / 86400",
         integer_division="SQL / on integers truncates (Ibis casts to float first)",
-        portability="no int << bigint: 2**i by look-up in a constant array; arrays are "
-        "1-based (Ibis shifts the index)",
+        portability="no int << bigint: the day bit is 1 << (day mod 31), an INTEGER on every "
+        "engine; arrays are 1-based (Ibis shifts the look-up index)",
         session_start_s=0.1,
     ),
     "spark": Capabilities(

@@ -145,7 +145,7 @@ class _Placer:
 
             path = self._staging_dir() / f"{new}.parquet"
             self.ingest_con.to_parquet(table, path)
-            return spark.read_parquet(self.con, path, new)
+            return spark.read_parquet(self.con, path, new, table.schema())
         from tierbook.analytics.backends import postgres
 
         batches = duck.record_batches(self.ingest_con, table)

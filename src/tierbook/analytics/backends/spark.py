@@ -44,10 +44,15 @@ def connect(master: str = LOCAL, **config: str) -> Any:
     return ibis.pyspark.connect(session(master, **config))
 
 
-def read_parquet(con: Any, path: Path | str, name: str) -> Any:
+def read_parquet(con: Any, path: Path | str, name: str, schema: Any) -> Any:
     """The Parquet file or folder at ``path`` (which every executor must be able to read) as
-    a temporary view ``name``."""
-    return con.read_parquet(str(path), table_name=name)
+    a temporary view ``name`` with the Ibis ``schema`` — given, so Spark does not run a job
+    to read the files' footers for it."""
+    from ibis.backends.pyspark.datatypes import PySparkSchema
+
+    frame = con._session.read.schema(PySparkSchema.from_ibis(schema)).parquet(str(path))
+    frame.createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def stop(con: Any) -> None:
