@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.e2e.helpers import run_batch, tierbook
 from tests.reference import card_levels, monthly_averages
 from tierbook.analytics.backends import duckdb as duck
 from tierbook.analytics.backends.capabilities import (
@@ -243,3 +244,24 @@ def test_inputs_read_from_a_postgres_schema_are_checked_there(
 def test_the_engines_doc_shows_the_capability_table_of_the_code() -> None:
     doc = Path(__file__).parents[2] / "docs" / "engines.md"
     assert capability_table() in doc.read_text(encoding="utf-8")
+
+
+def test_the_command_line_runs_the_batch_in_postgres_with_duckdbs_outputs(
+    postgres_con, bank: Path, tmp_path: Path
+) -> None:
+    url = f"postgresql://postgres@127.0.0.1:5432/{postgres_con.con.info.dbname}"
+    for name, extra in (("duckdb", ()), ("postgres", ("--database", url))):
+        run_batch(bank, tmp_path / name, "--no-excel", "--quiet", *extra)
+    for table, key in (("tiers", ["ladder_id", "customer_id"]), ("tasks", ["task_id"])):
+        got, want = (
+            pd.read_parquet(tmp_path / e / f"{table}.parquet").sort_values(key, ignore_index=True)
+            for e in ("postgres", "duckdb")
+        )
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_an_unknown_engine_or_a_missing_database_fails_with_a_message(bank: Path) -> None:
+    args = ("run", "--data", str(bank), "--as-of", "2025-12-31")
+    assert "duckdb, postgres, spark" in tierbook(*args, "--engine", "oracle", expect=2)
+    assert "--database" in tierbook(*args, "--engine", "postgres", expect=2)
+    assert "--data DIR or --source" in tierbook("run", "--as-of", "2025-12-31", expect=2)
