@@ -15,7 +15,7 @@ PORT    ?= 8000
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,7 +50,7 @@ demo-close: $(STAMP)
 	$(BIN)/tierbook close --data $(DEMO_DIR) --date 2025-12-31 --out $(OUT)-close --quiet
 
 test: $(STAMP)
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

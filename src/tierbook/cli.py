@@ -108,8 +108,10 @@ def demo_data(
 
 @app.command("run")
 def run(
-    data: Annotated[Path, typer.Option(help="data folder (see docs/data-contract.md)")],
     as_of: Annotated[str, typer.Option(help="as-of date, YYYY-MM-DD")],
+    data: Annotated[
+        Path | None, typer.Option(help="data folder (see docs/data-contract.md)")
+    ] = None,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     rulebook: Annotated[str | None, typer.Option(help="rulebook YAML or preset name")] = None,
     balances: Annotated[str, typer.Option(help="auto, daily or events")] = "auto",
@@ -121,6 +123,19 @@ def run(
     write_state: Annotated[
         bool, typer.Option(help="also write the daily-close state (OUT/state) as of AS_OF")
     ] = False,
+    engine: Annotated[str | None, typer.Option(help="duckdb (default), postgres or spark")] = None,
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master: local[2] (default) or spark://host:7077")
+    ] = None,
+    spark_staging: Annotated[
+        Path | None, typer.Option(help="Spark: folder for the validated Parquet inputs")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="PostgreSQL URL: run there on the validated files")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="PostgreSQL URL ?schema=S holding the input tables")
+    ] = None,
 ) -> None:
     """Run the batch: 年日均 → tiers → named staff → dated tasks; write results to OUT."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -128,8 +143,8 @@ def run(
     from tierbook.batch.outputs import write_outputs
     from tierbook.batch.run import load_previous_assignments, run_batch, tables_needed
     from tierbook.batch.summary import print_summary
-    from tierbook.bootstrap import connect_engine
-    from tierbook.ingest.dataset import IngestError, load_dataset
+    from tierbook.bootstrap import EngineSettings, close_dataset, open_dataset
+    from tierbook.ingest.dataset import IngestError
     from tierbook.rules import RulebookError, load_rulebook
 
     try:
@@ -145,34 +160,46 @@ def run(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=quiet) as bar:
         task = bar.add_task("load and validate inputs", total=None)
+        settings = EngineSettings.from_env(
+            engine=engine,
+            spark_master=spark_master,
+            staging=spark_staging,
+            database_url=database,
+            source=source,
+        )
         try:
-            ds = load_dataset(
-                data, connect_engine(), balances=balances, tables=tables_needed(loaded)
-            )  # type: ignore[arg-type]
-        except IngestError as exc:
+            ds = open_dataset(data, settings, balances=balances, tables=tables_needed(loaded))
+        except (IngestError, ValueError) as exc:
             raise _fail(str(exc)) from None
 
         def progress(stage: str) -> None:
             bar.update(task, description=stage)
 
-        result = run_batch(
-            ds, day, loaded, previous_assignments=load_previous_assignments(out), progress=progress
-        )
-        progress("write outputs")
-        manifest = write_outputs(result, out, excel=excel)
-        if publish:
-            from tierbook.store.publish import publish_batch
-            from tierbook.store.settings import SettingsError
+        try:
+            result = run_batch(
+                ds,
+                day,
+                loaded,
+                previous_assignments=load_previous_assignments(out),
+                progress=progress,
+            )
+            progress("write outputs")
+            manifest = write_outputs(result, out, excel=excel)
+            if publish:
+                from tierbook.store.publish import publish_batch
+                from tierbook.store.settings import SettingsError
 
-            try:
-                done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
-            except SettingsError as exc:
-                raise _fail(str(exc)) from None
-        if write_state:
-            from tierbook.batch.close_init import init_state
+                try:
+                    done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
+                except SettingsError as exc:
+                    raise _fail(str(exc)) from None
+            if write_state:
+                from tierbook.batch.close_init import init_state
 
-            progress("write the close state")
-            init_state(ds, day, loaded, out / "state")
+                progress("write the close state")
+                init_state(ds, day, loaded, out / "state")
+        finally:
+            close_dataset(ds)
     if publish:
         state = "published" if done.published else "already in the store, unchanged"
         console.print(f"run {done.run_id[:12]} {state} ({done.seconds:.1f}s)")

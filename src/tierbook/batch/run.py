@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.analytics import aum as aum_expr
-from tierbook.analytics.backends import duckdb as duck
+from tierbook.analytics.backends.engine import record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.analyses import Analyses, analysis_tables, run_analyses
 from tierbook.batch.maintain import assign_and_plan
@@ -171,7 +171,7 @@ def _stream(
     expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
     sums = BucketSums(len(index), len(cal.buckets), weights)
     flagged: list[str] = []
-    for batch in duck.record_batches(ds.con, expr):
+    for batch in record_batches(ds.con, expr):
         flagged += sums.add(batch, index)
     return sums, flagged
 
