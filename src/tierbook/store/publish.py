@@ -210,7 +210,7 @@ def _tasks(s: Session, result: RunResult, master: fr.MasterData, run_no: int) ->
 
 def _alerts(s: Session, result: RunResult, run_no: int) -> int:
     repo = AlertRepository(s)
-    alerts = result.alerts.rename(columns={"alert_id": "alert_key"})
+    alerts = result.alerts.rename(columns={"alert_id": "alert_key"}).drop_duplicates("alert_key")
     if alerts.empty:
         return 0
     known = repo.keys().set_index("alert_key")["id"]
