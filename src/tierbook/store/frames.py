@@ -4,6 +4,7 @@ columns; no database here). ``publish`` writes these frames."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -160,3 +161,43 @@ def manifest_json(manifest: dict[str, Any]) -> dict[str, Any]:
     """The manifest as plain JSON (dates and paths as text)."""
     loaded: dict[str, Any] = json.loads(json.dumps(manifest, default=json_default))
     return loaded
+
+
+def aum_history(history: pd.DataFrame, run_no: int) -> pd.DataFrame:
+    """The long history frame (customer × ladder × review month) folded into one JSON list
+    per customer and ladder, oldest first, serialised directly as text (level and step names
+    escaped once each through ``json.dumps``)."""
+    h = history.sort_values(["customer_id", "ladder_id", "period_end"], kind="stable")
+    levels, steps = h["level"].astype(str), h["step"].astype(str)
+    names = {v: json.dumps(v, ensure_ascii=False) for v in pd.unique(levels)}
+    step_names = {v: json.dumps(v) for v in pd.unique(steps)}
+    days = pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d").tolist()
+    measures = [
+        "null" if math.isnan(m) else repr(m) for m in h["measure"].astype(float).round(2).tolist()
+    ]
+    items = [
+        f'{{"period_end": "{d}", "measure": {m}, "level": {names[lv]}, '
+        f'"level_index": {i}, "step": {step_names[s]}}}'
+        for d, m, lv, i, s in zip(
+            days,
+            measures,
+            levels.tolist(),
+            h["level_index"].astype(int).tolist(),
+            steps.tolist(),
+            strict=True,
+        )
+    ]
+    cust, lad = h["customer_id"].astype(str).to_numpy(), h["ladder_id"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.r_[True, (cust[1:] != cust[:-1]) | (lad[1:] != lad[:-1])])
+    ends = [*starts[1:].tolist(), len(items)]
+    return pd.DataFrame(
+        {
+            "run_no": run_no,
+            "customer_id": cust[starts],
+            "ladder_id": lad[starts],
+            "periods": [
+                "[" + ", ".join(items[a:b]) + "]"
+                for a, b in zip(starts.tolist(), ends, strict=True)
+            ],
+        }
+    )
