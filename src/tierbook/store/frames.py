@@ -164,40 +164,37 @@ def manifest_json(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def aum_history(history: pd.DataFrame, run_no: int) -> pd.DataFrame:
-    """The long history frame (customer × ladder × review month) folded into one JSON list
-    per customer and ladder, oldest first, serialised directly as text (level and step names
-    escaped once each through ``json.dumps``)."""
+    """The long history frame (customer × ladder × review month) folded into one JSON object
+    of parallel lists per customer and ladder, oldest first::
+
+        {"period_end": ["2025-01-31", …], "measure": [24538.81, …], "level": ["普通", …],
+         "level_index": [0, …], "step": ["initial", …]}
+
+    serialised directly as text (each level and step name escaped once by ``json.dumps``)."""
     h = history.sort_values(["customer_id", "ladder_id", "period_end"], kind="stable")
     levels, steps = h["level"].astype(str), h["step"].astype(str)
     names = {v: json.dumps(v, ensure_ascii=False) for v in pd.unique(levels)}
     step_names = {v: json.dumps(v) for v in pd.unique(steps)}
-    days = pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d").tolist()
-    measures = [
-        "null" if math.isnan(m) else repr(m) for m in h["measure"].astype(float).round(2).tolist()
-    ]
-    items = [
-        f'{{"period_end": "{d}", "measure": {m}, "level": {names[lv]}, '
-        f'"level_index": {i}, "step": {step_names[s]}}}'
-        for d, m, lv, i, s in zip(
-            days,
-            measures,
-            levels.tolist(),
-            h["level_index"].astype(int).tolist(),
-            steps.tolist(),
-            strict=True,
-        )
-    ]
+    measure = h["measure"].astype(float).round(2).tolist()
+    fields = {
+        "period_end": [f'"{d}"' for d in pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d")],
+        "measure": ["null" if math.isnan(m) else repr(m) for m in measure],
+        "level": [names[v] for v in levels.tolist()],
+        "level_index": [str(i) for i in h["level_index"].astype(int).tolist()],
+        "step": [step_names[v] for v in steps.tolist()],
+    }
     cust, lad = h["customer_id"].astype(str).to_numpy(), h["ladder_id"].astype(str).to_numpy()
     starts = np.flatnonzero(np.r_[True, (cust[1:] != cust[:-1]) | (lad[1:] != lad[:-1])])
-    ends = [*starts[1:].tolist(), len(items)]
+    bounds = list(zip(starts.tolist(), [*starts[1:].tolist(), len(h)], strict=True))
+    periods = [
+        "{" + ", ".join(f'"{k}": [{",".join(v[a:b])}]' for k, v in fields.items()) + "}"
+        for a, b in bounds
+    ]
     return pd.DataFrame(
         {
             "run_no": run_no,
             "customer_id": cust[starts],
             "ladder_id": lad[starts],
-            "periods": [
-                "[" + ", ".join(items[a:b]) + "]"
-                for a, b in zip(starts.tolist(), ends, strict=True)
-            ],
+            "periods": periods,
         }
     )

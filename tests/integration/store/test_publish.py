@@ -53,15 +53,16 @@ def test_aum_history_holds_every_review_month_of_the_run_in_order(
     history = year_end.result.history
     with store.unit_of_work() as uow:
         stored = {(h.customer_id, h.ladder_id): h.periods for h in uow.session.query(AumHistory)}
-    assert sum(len(p) for p in stored.values()) == len(history)
+    assert sum(len(p["period_end"]) for p in stored.values()) == len(history)
     for row in history.sample(50, random_state=1).itertuples():
         periods = stored[(row.customer_id, row.ladder_id)]
-        [month] = [p for p in periods if p["period_end"] == f"{row.period_end:%Y-%m-%d}"]
-        assert month["measure"] == pytest.approx(row.measure, abs=0.005)
-        assert (month["level"], month["step"]) == (row.level, str(row.step))
+        k = periods["period_end"].index(f"{row.period_end:%Y-%m-%d}")
+        assert periods["measure"][k] == pytest.approx(row.measure, abs=0.005)
+        assert (periods["level"][k], periods["step"][k]) == (row.level, str(row.step))
+        assert periods["level_index"][k] == row.level_index
     for periods in stored.values():
-        days = [p["period_end"] for p in periods]
-        assert days == sorted(days)
+        assert periods["period_end"] == sorted(periods["period_end"])
+        assert len({len(v) for v in periods.values()}) == 1
 
 
 def test_holdings_hold_the_last_balance_event_on_or_before_the_as_of_date(

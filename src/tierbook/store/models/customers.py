@@ -69,14 +69,14 @@ class Holding(Base):
 
 class AumHistory(Base):
     """A ladder's measure (the 年日均-family average it reads), level and policy step for
-    every review period of the run, as one JSON list per customer and ladder:
-    ``[{"period_end": "2025-01-31", "measure": 24538.81, "level": "普通", "level_index": 0,
-    "step": "initial"}, …]`` (oldest first). One row per customer and ladder keeps a
-    1M-customer run at 2M rows here instead of 24M."""
+    every review period of the run, as one JSON object of parallel lists per customer and
+    ladder, oldest first: ``{"period_end": ["2025-01-31", …], "measure": [24538.81, …],
+    "level": ["普通", …], "level_index": [0, …], "step": ["initial", …]}``. One compact row
+    per customer and ladder keeps a 1M-customer run at 2M rows here instead of 24M."""
 
     __tablename__ = "aum_history"
 
     run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ladder_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    periods: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    periods: Mapped[dict[str, list[Any]]] = mapped_column(Json)
