@@ -171,17 +171,14 @@ def aum_history(history: pd.DataFrame, run_no: int) -> pd.DataFrame:
          "level_index": [0, …], "step": ["initial", …]}
 
     serialised directly as text (each level and step name escaped once by ``json.dumps``)."""
-    h = history.sort_values(["customer_id", "ladder_id", "period_end"], kind="stable")
-    levels, steps = h["level"].astype(str), h["step"].astype(str)
-    names = {v: json.dumps(v, ensure_ascii=False) for v in pd.unique(levels)}
-    step_names = {v: json.dumps(v) for v in pd.unique(steps)}
+    h = history.sort_values(["ladder_id", "customer_id", "period_end"], kind="stable")
     measure = h["measure"].astype(float).round(2).tolist()
     fields = {
-        "period_end": [f'"{d}"' for d in pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d")],
+        "period_end": _as_json(pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d")),
         "measure": ["null" if math.isnan(m) else repr(m) for m in measure],
-        "level": [names[v] for v in levels.tolist()],
-        "level_index": [str(i) for i in h["level_index"].astype(int).tolist()],
-        "step": [step_names[v] for v in steps.tolist()],
+        "level": _as_json(h["level"].astype(str)),
+        "level_index": _as_json(h["level_index"].astype(int)),
+        "step": _as_json(h["step"].astype(str)),
     }
     cust, lad = h["customer_id"].astype(str).to_numpy(), h["ladder_id"].astype(str).to_numpy()
     starts = np.flatnonzero(np.r_[True, (cust[1:] != cust[:-1]) | (lad[1:] != lad[:-1])])
@@ -198,3 +195,14 @@ def aum_history(history: pd.DataFrame, run_no: int) -> pd.DataFrame:
             "periods": periods,
         }
     )
+
+
+def _as_json(values: pd.Series) -> list[str]:
+    """JSON text of each value of a column with few distinct values (each encoded once)."""
+    codes, uniques = pd.factorize(values)
+    encoded = np.array([json.dumps(_native(u), ensure_ascii=False) for u in uniques], dtype=object)
+    return encoded[codes].tolist()
+
+
+def _native(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
