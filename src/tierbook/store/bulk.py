@@ -68,13 +68,18 @@ def _executemany(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
         conn.exec_driver_sql(sql, list(zip(*part, strict=True)))
 
 
+def _json_text(value: Any) -> str:
+    """JSON text of a value; a ``str`` is taken as JSON already serialised."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def _sqlite_column(series: pd.Series, col_type: Any) -> list[Any]:
     if isinstance(col_type, TypeDecorator):
         col_type = col_type.impl
     present = series.notna().to_numpy()
     out: list[Any]
     if isinstance(col_type, JSON):
-        out = [json.dumps(v, ensure_ascii=False) for v in series.tolist()]
+        out = [_json_text(v) for v in series.tolist()]
     elif isinstance(col_type, Date | DateTime):
         fmt = "%Y-%m-%d" if isinstance(col_type, Date) else "%Y-%m-%d %H:%M:%S.%f"
         out = pd.to_datetime(series).dt.strftime(fmt).tolist()
@@ -93,7 +98,7 @@ def _copy(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
     for c in cols:
         col_type = table.c[c].type
         if isinstance(col_type, JSON):
-            text[c] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in text[c]]
+            text[c] = [None if v is None else _json_text(v) for v in text[c]]
         elif isinstance(col_type, Date) and pd.api.types.is_datetime64_any_dtype(text[c]):
             text[c] = text[c].dt.strftime("%Y-%m-%d")
     names = ", ".join(f'"{c}"' for c in cols)

@@ -63,7 +63,6 @@ Stage = Callable[[str], None]
 SNAPSHOT_COLUMNS = ["customer_id", "branch_id", "ytd_avg", "year_avg", "rolling_365_avg"]
 SNAPSHOT_COLUMNS += ["month_avg", "loan_ytd_avg"]
 CHANGE_COLUMNS = ["customer_id", "ladder_id", "date", "direction", "from_level", "to_level"]
-HISTORY_COLUMNS = ["customer_id", "ladder_id", "period_end", "measure", "level", "level_index"]
 BIRTHDAY_COLUMNS = ["customer_id", "list_month", "branch_id", "band", "aum", "birthday"]
 
 
@@ -175,7 +174,7 @@ def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_no: int) 
         CustomerSnapshot: fr.per_run(result.customers, run_no, SNAPSHOT_COLUMNS),
         TierSnapshot: fr.tier_snapshots(result.tiers, run_no),
         TierChange: fr.per_run(result.changes, run_no, [*CHANGE_COLUMNS, "measure"]),
-        AumHistory: fr.per_run(result.history, run_no, [*HISTORY_COLUMNS, "step"]),
+        AumHistory: fr.aum_history(result.history, run_no),
         Holding: fr.per_run(master.holdings, run_no, list(master.holdings.columns)),
         BirthdayEntry: fr.per_run(result.birthday_list, run_no, BIRTHDAY_COLUMNS),
     }
@@ -210,7 +209,7 @@ def _tasks(s: Session, result: RunResult, master: fr.MasterData, run_no: int) ->
 
 def _alerts(s: Session, result: RunResult, run_no: int) -> int:
     repo = AlertRepository(s)
-    alerts = result.alerts.rename(columns={"alert_id": "alert_key"})
+    alerts = result.alerts.rename(columns={"alert_id": "alert_key"}).drop_duplicates("alert_key")
     if alerts.empty:
         return 0
     known = repo.keys().set_index("alert_key")["id"]

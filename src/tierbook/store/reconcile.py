@@ -78,7 +78,7 @@ def task_changes(
     run_no: int,
 ) -> TaskChange:
     planned = planned.rename(columns={"task_id": "task_key"})
-    planned = planned.reindex(columns=TASK_COLUMNS)
+    planned = planned.reindex(columns=TASK_COLUMNS).drop_duplicates("task_key")
     planned["due_date"] = pd.to_datetime(planned["due_date"]).dt.normalize()
     known = stored.set_index("task_key") if not stored.empty else None
     if known is None:

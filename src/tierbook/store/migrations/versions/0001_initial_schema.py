@@ -66,15 +66,13 @@ def upgrade() -> None:
         sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("ladder_id", sa.String(length=64), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("measure", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("level", sa.String(length=64), nullable=False),
-        sa.Column("level_index", sa.SmallInteger(), nullable=False),
-        sa.Column("step", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(["run_no"], ["runs.no"], name=op.f("fk_aum_history_run_no_runs")),
-        sa.PrimaryKeyConstraint(
-            "run_no", "customer_id", "ladder_id", "period_end", name=op.f("pk_aum_history")
+        sa.Column(
+            "periods",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=False,
         ),
+        sa.ForeignKeyConstraint(["run_no"], ["runs.no"], name=op.f("fk_aum_history_run_no_runs")),
+        sa.PrimaryKeyConstraint("run_no", "customer_id", "ladder_id", name=op.f("pk_aum_history")),
     )
     op.create_table(
         "birthday_list",
