@@ -108,6 +108,7 @@ def main() -> None:
                 [*tool, "serve", "--port", str(port), "--workers", workers],
                 env=env,
                 stdout=subprocess.DEVNULL,
+                stderr=(Path(tmp) / "server.log").open("w"),
             )
             _wait(port)
             prefix = Path(tmp) / "locust"
