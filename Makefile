@@ -53,6 +53,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench.publish
 	$(BIN)/python -m bench.api
 
 clean:

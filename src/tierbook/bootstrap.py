@@ -45,18 +45,19 @@ def connect_engine(settings: EngineSettings | None = None) -> Any:
 def open_store(url: str | None = None) -> Any:
     """The operational store named by ``url`` or ``TIERBOOK_DATABASE_URL`` (default: the SQLite
     file ``tierbook.db`` in the working directory), with the cipher keyed by
-    ``TIERBOOK_SECRET_KEY``. Returns a ``tierbook.store.db.Store``."""
+    ``TIERBOOK_SECRET_KEY``. Returns a ``tierbook.store.db.Store``; raises
+    ``tierbook.store.settings.SettingsError`` for unusable settings."""
     from tierbook.store.crypto import FieldCipher
     from tierbook.store.db import Store, make_engine, session_factory
-    from tierbook.store.settings import StoreSettings
+    from tierbook.store.settings import load_settings
 
-    settings = StoreSettings()
+    settings = load_settings()
     target = url or settings.database_url
     engine = make_engine(target)
     return Store(target, engine, session_factory(engine), FieldCipher(settings.key()))
 
 
 def database_url(url: str | None = None) -> str:
-    from tierbook.store.settings import StoreSettings
+    from tierbook.store.settings import load_settings
 
-    return url or StoreSettings().database_url
+    return url or load_settings().database_url

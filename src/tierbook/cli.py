@@ -152,8 +152,12 @@ def run(
         manifest = write_outputs(result, out, excel=excel)
         if publish:
             from tierbook.store.publish import publish_batch
+            from tierbook.store.settings import SettingsError
 
-            done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
+            try:
+                done = publish_batch(result, ds, manifest=manifest, on_stage=progress)
+            except SettingsError as exc:
+                raise _fail(str(exc)) from None
     if publish:
         state = "published" if done.published else "already in the store, unchanged"
         console.print(f"run {done.run_id[:12]} {state} ({done.seconds:.1f}s)")
@@ -187,8 +191,12 @@ def db_upgrade(url: DbUrl = None) -> None:
     """Create or migrate the store's tables to the latest schema (SQLite or PostgreSQL)."""
     from tierbook.bootstrap import database_url
     from tierbook.store.migrate import upgrade_engine_url
+    from tierbook.store.settings import SettingsError
 
-    target = database_url(url)
+    try:
+        target = database_url(url)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
     before, after = upgrade_engine_url(target)
     console.print(f"[green]database at revision {after}[/] (was {before or 'empty'})")
 
@@ -203,8 +211,12 @@ def db_seed_demo_users(
     """Create (or reset) one login per role, linked to staff of the published demo bank."""
     from tierbook.bootstrap import open_store
     from tierbook.store.demo_users import NoDemoStaffError, seed_demo_users
+    from tierbook.store.settings import SettingsError
 
-    store = open_store(url)
+    try:
+        store = open_store(url)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
     try:
         logins = seed_demo_users(store, password=password)
     except NoDemoStaffError as exc:

@@ -46,3 +46,14 @@ def test_lookup_hashes_are_keyed_and_ignore_case_and_spaces() -> None:
     one, other = FieldCipher("a" * 32), FieldCipher("b" * 32)
     assert one.lookup_hash(" 11010519491231002x ") == one.lookup_hash("11010519491231002X")
     assert one.lookup_hash("11010519491231002X") != other.lookup_hash("11010519491231002X")
+
+
+def test_load_settings_names_the_variable_in_a_plain_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tierbook.store.settings import SettingsError, load_settings
+
+    monkeypatch.delenv("TIERBOOK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("TIERBOOK_ENV", "production")
+    with pytest.raises(SettingsError, match=r"^TIERBOOK_SECRET_KEY must be set"):
+        load_settings()

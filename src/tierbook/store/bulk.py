@@ -6,14 +6,14 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, Table, bindparam, update
-from sqlalchemy.types import JSON
+from sqlalchemy import Boolean, Connection, Date, DateTime, Table, bindparam, update
+from sqlalchemy.types import JSON, TypeDecorator
 
 COPY_CHUNK = 200_000
 
@@ -52,8 +52,42 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     if conn.dialect.name == "postgresql":
         _copy(conn, table, frame)
     else:
-        conn.execute(table.insert(), records(frame, table))
+        _executemany(conn, table, frame)
     return len(frame)
+
+
+def _executemany(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
+    """One driver-level executemany of positional rows built column by column (SQLite stores
+    days as ISO text, booleans as 0/1, JSON as text, as SQLAlchemy would)."""
+    cols = list(frame.columns)
+    values = [_sqlite_column(frame[c], table.c[c].type) for c in cols]
+    names = ", ".join(f'"{c}"' for c in cols)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(cols))})'
+    for start in range(0, len(frame), COPY_CHUNK):
+        part = [v[start : start + COPY_CHUNK] for v in values]
+        conn.exec_driver_sql(sql, list(zip(*part, strict=True)))
+
+
+def _json_text(value: Any) -> str:
+    """JSON text of a value; a ``str`` is taken as JSON already serialised."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_column(series: pd.Series, col_type: Any) -> list[Any]:
+    if isinstance(col_type, TypeDecorator):
+        col_type = col_type.impl
+    present = series.notna().to_numpy()
+    out: list[Any]
+    if isinstance(col_type, JSON):
+        out = [_json_text(v) for v in series.tolist()]
+    elif isinstance(col_type, Date | DateTime):
+        fmt = "%Y-%m-%d" if isinstance(col_type, Date) else "%Y-%m-%d %H:%M:%S.%f"
+        out = pd.to_datetime(series).dt.strftime(fmt).tolist()
+    elif isinstance(col_type, Boolean):
+        out = [1 if v else 0 for v in series.tolist()]
+    else:
+        out = [_plain(v) for v in series.tolist()] if series.dtype == object else series.tolist()
+    return [v if ok else None for v, ok in zip(out, present, strict=True)]
 
 
 def _copy(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
@@ -64,7 +98,7 @@ def _copy(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
     for c in cols:
         col_type = table.c[c].type
         if isinstance(col_type, JSON):
-            text[c] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in text[c]]
+            text[c] = [None if v is None else _json_text(v) for v in text[c]]
         elif isinstance(col_type, Date) and pd.api.types.is_datetime64_any_dtype(text[c]):
             text[c] = text[c].dt.strftime("%Y-%m-%d")
     names = ", ".join(f'"{c}"' for c in cols)
@@ -94,18 +128,3 @@ def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
     params = [{f"k_{key}": r[key], **{f"v_{c}": r[c] for c in columns}} for r in rows]
     conn.execute(stmt, params)
     return len(rows)
-
-
-def chunks(values: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    batch: list[Any] = []
-    for v in values:
-        batch.append(v)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-__all__ = ["chunks", "insert_frame", "records", "update_rows"]
-_ = date  # dates pass through ``records`` as ``date`` objects

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tierbook.store import frames as fr
+from tierbook.store.base import table_of
 from tierbook.store.bulk import insert_frame
 from tierbook.store.db import Store
 from tierbook.store.models import (
@@ -62,7 +63,6 @@ Stage = Callable[[str], None]
 SNAPSHOT_COLUMNS = ["customer_id", "branch_id", "ytd_avg", "year_avg", "rolling_365_avg"]
 SNAPSHOT_COLUMNS += ["month_avg", "loan_ytd_avg"]
 CHANGE_COLUMNS = ["customer_id", "ladder_id", "date", "direction", "from_level", "to_level"]
-HISTORY_COLUMNS = ["customer_id", "ladder_id", "period_end", "measure", "level", "level_index"]
 BIRTHDAY_COLUMNS = ["customer_id", "list_month", "branch_id", "band", "aum", "birthday"]
 
 
@@ -72,6 +72,7 @@ class PublishOutcome:
     published: bool  # False: the run was already in the store and nothing changed
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    run_no: int | None = None  # the run's compact key in the per-run tables
 
 
 def run_identity(result: RunResult) -> str:
@@ -104,30 +105,31 @@ def publish_run(
     with store.unit_of_work() as uow:
         s = uow.session
         runs = RunRepository(s)
-        if runs.get(run_id) is not None:
-            return PublishOutcome(run_id, False, {}, time.perf_counter() - began)
+        if (known := runs.get(run_id)) is not None:
+            return PublishOutcome(run_id, False, {}, time.perf_counter() - began, known.no)
         rows: dict[str, int] = {}
         stage("branches and staff")
         conn = s.connection()
-        rows["branches"] = upsert_frame(conn, Branch.__table__, master.branches, ["branch_id"])
+        rows["branches"] = upsert_frame(conn, table_of(Branch), master.branches, ["branch_id"])
         staff = fr.staff_frame(master.staff)
-        rows["staff"] = upsert_frame(conn, Staff.__table__, staff, ["staff_id"])
+        rows["staff"] = upsert_frame(conn, table_of(Staff), staff, ["staff_id"])
         stage("customers")
-        rows["customers"] = _customers(s, store, master.archive, run_id)
+        run = _run_row(result, run_id, manifest)
+        runs.add(run)
+        rows["customers"] = _customers(s, store, master.archive, run.no)
         stage("run results")
-        runs.add(_run_row(result, run_id, manifest))
-        rows.update(_per_run(s, result, master, run_id))
+        rows.update(_per_run(s, result, master, run.no))
         stage("assignments")
-        rows["staff_assignments"] = _assignments(s, result, run_id)
+        rows["staff_assignments"] = _assignments(s, result, run.no)
         stage("tasks")
-        rows["tasks"] = _tasks(s, result, master, run_id)
+        rows["tasks"] = _tasks(s, result, master, run.no)
         stage("alerts")
-        rows["alerts"] = _alerts(s, result, run_id)
+        rows["alerts"] = _alerts(s, result, run.no)
         stage("make current")
-        runs.make_current(run_id)
+        runs.make_current(run.no)
         AuditRepository(s).append(_audit(actor, result, run_id, rows))
         uow.commit()
-    return PublishOutcome(run_id, True, rows, time.perf_counter() - began)
+    return PublishOutcome(run_id, True, rows, time.perf_counter() - began, run.no)
 
 
 def _run_row(result: RunResult, run_id: str, manifest: dict[str, Any] | None) -> Run:
@@ -149,7 +151,7 @@ def _run_row(result: RunResult, run_id: str, manifest: dict[str, Any] | None) ->
     )
 
 
-def _customers(s: Session, store: Store, archive: pd.DataFrame, run_id: str) -> int:
+def _customers(s: Session, store: Store, archive: pd.DataFrame, run_no: int) -> int:
     """Insert new customers, rewrite changed ones; unchanged rows are not touched."""
     repo = CustomerRepository(s)
     archive = archive.copy()
@@ -161,36 +163,36 @@ def _customers(s: Session, store: Store, archive: pd.DataFrame, run_id: str) -> 
     for part, write in ((new, repo.insert), (changed, repo.upsert)):
         if not part.empty:
             out = fr.protect(part, store.cipher)
-            out["updated_run_id"] = run_id
+            out["updated_run_no"] = run_no
             written += write(out)
     return written
 
 
-def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_id: str) -> dict[str, int]:
+def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_no: int) -> dict[str, int]:
     conn = s.connection()
     frames = {
-        CustomerSnapshot: fr.per_run(result.customers, run_id, SNAPSHOT_COLUMNS),
-        TierSnapshot: fr.tier_snapshots(result.tiers, run_id),
-        TierChange: fr.per_run(result.changes, run_id, [*CHANGE_COLUMNS, "measure"]),
-        AumHistory: fr.per_run(result.history, run_id, [*HISTORY_COLUMNS, "step"]),
-        Holding: fr.per_run(master.holdings, run_id, list(master.holdings.columns)),
-        BirthdayEntry: fr.per_run(result.birthday_list, run_id, BIRTHDAY_COLUMNS),
+        CustomerSnapshot: fr.per_run(result.customers, run_no, SNAPSHOT_COLUMNS),
+        TierSnapshot: fr.tier_snapshots(result.tiers, run_no),
+        TierChange: fr.per_run(result.changes, run_no, [*CHANGE_COLUMNS, "measure"]),
+        AumHistory: fr.aum_history(result.history, run_no),
+        Holding: fr.per_run(master.holdings, run_no, list(master.holdings.columns)),
+        BirthdayEntry: fr.per_run(result.birthday_list, run_no, BIRTHDAY_COLUMNS),
     }
-    return {m.__tablename__: insert_frame(conn, m.__table__, f) for m, f in frames.items()}
+    return {m.__tablename__: insert_frame(conn, table_of(m), f) for m, f in frames.items()}
 
 
-def _assignments(s: Session, result: RunResult, run_id: str) -> int:
+def _assignments(s: Session, result: RunResult, run_no: int) -> int:
     repo = AssignmentRepository(s)
     change = assignment_changes(result.assignments, repo.open())
-    repo.close(change.close_ids, result.as_of, run_id)
+    repo.close(change.close_ids, result.as_of, run_no)
     repo.update(change.updates)
     new = change.inserts.assign(
-        valid_from=pd.Timestamp(result.as_of), valid_to=None, from_run_id=run_id, to_run_id=None
+        valid_from=pd.Timestamp(result.as_of), valid_to=None, from_run_no=run_no, to_run_no=None
     )
     return len(change.close_ids) + len(change.updates) + repo.insert(new)
 
 
-def _tasks(s: Session, result: RunResult, master: fr.MasterData, run_id: str) -> int:
+def _tasks(s: Session, result: RunResult, master: fr.MasterData, run_no: int) -> int:
     repo = TaskRepository(s)
     change = task_changes(
         result.tasks,
@@ -198,24 +200,24 @@ def _tasks(s: Session, result: RunResult, master: fr.MasterData, run_id: str) ->
         result.assignments,
         set(master.archive["customer_id"]),
         result.as_of,
-        run_id,
+        run_no,
     )
     for rows in change.updates:
         repo.update(rows)
     return sum(len(r) for r in change.updates) + repo.insert(change.inserts)
 
 
-def _alerts(s: Session, result: RunResult, run_id: str) -> int:
+def _alerts(s: Session, result: RunResult, run_no: int) -> int:
     repo = AlertRepository(s)
-    alerts = result.alerts.rename(columns={"alert_id": "alert_key"})
+    alerts = result.alerts.rename(columns={"alert_id": "alert_key"}).drop_duplicates("alert_key")
     if alerts.empty:
         return 0
     known = repo.keys().set_index("alert_key")["id"]
     seen = alerts["alert_key"].map(known)
     cols = ["alert_key", "customer_id", "branch_id", "staff_id", "role", "kind", "date"]
     new = alerts.loc[seen.isna(), [*cols, "amount", "reason", "rule"]]
-    new = new.assign(first_run_id=run_id, last_run_id=run_id, date=fr.day_column(new["date"]))
-    return repo.seen_in(seen.dropna().astype(int).tolist(), run_id) + repo.insert(new)
+    new = new.assign(first_run_no=run_no, last_run_no=run_no, date=fr.day_column(new["date"]))
+    return repo.seen_in(seen.dropna().astype(int).tolist(), run_no) + repo.insert(new)
 
 
 def _audit(actor: str, result: RunResult, run_id: str, rows: dict[str, int]) -> AuditEntry:

@@ -75,22 +75,22 @@ def task_changes(
     assignments: pd.DataFrame,
     customers: set[str],
     as_of: date,
-    run_id: str,
+    run_no: int,
 ) -> TaskChange:
     planned = planned.rename(columns={"task_id": "task_key"})
-    planned = planned.reindex(columns=TASK_COLUMNS)
+    planned = planned.reindex(columns=TASK_COLUMNS).drop_duplicates("task_key")
     planned["due_date"] = pd.to_datetime(planned["due_date"]).dt.normalize()
     known = stored.set_index("task_key") if not stored.empty else None
     if known is None:
-        return TaskChange([], _new_tasks(planned, run_id))
+        return TaskChange([], _new_tasks(planned, run_no))
     state = planned["task_key"].map(known["state"])
     ids = planned["task_key"].map(known["id"])
-    seen = [{"id": int(i), "last_run_id": run_id} for i in ids[state.isin(["open", "done"])]]
+    seen = [{"id": int(i), "last_run_no": run_no} for i in ids[state.isin(["open", "done"])]]
     now = datetime.now(UTC)
     reopened = [
         {
             "id": int(i),
-            "last_run_id": run_id,
+            "last_run_no": run_no,
             "state": "open",
             "closed_reason": None,
             "closed_at": None,
@@ -98,11 +98,11 @@ def task_changes(
         for i in ids[state == "closed"]
     ]
     closed = _vanished(planned, stored, assignments, customers, as_of, now)
-    return TaskChange([seen, reopened, closed], _new_tasks(planned[state.isna()], run_id))
+    return TaskChange([seen, reopened, closed], _new_tasks(planned[state.isna()], run_no))
 
 
-def _new_tasks(planned: pd.DataFrame, run_id: str) -> pd.DataFrame:
-    return planned.assign(state="open", first_run_id=run_id, last_run_id=run_id)
+def _new_tasks(planned: pd.DataFrame, run_no: int) -> pd.DataFrame:
+    return planned.assign(state="open", first_run_no=run_no, last_run_no=run_no)
 
 
 def _vanished(

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tierbook.store.base import table_of
 from tierbook.store.bulk import insert_frame, records, update_rows
 from tierbook.store.models import (
     Alert,
@@ -52,7 +53,7 @@ class RunRepository:
         self.session = session
 
     def get(self, run_id: str) -> Run | None:
-        return self.session.get(Run, run_id)
+        return self.session.scalars(select(Run).where(Run.run_id == run_id)).one_or_none()
 
     def current(self) -> Run | None:
         return self.session.scalars(select(Run).where(Run.is_current)).one_or_none()
@@ -61,10 +62,10 @@ class RunRepository:
         self.session.add(run)
         self.session.flush()
 
-    def make_current(self, run_id: str) -> None:
+    def make_current(self, run_no: int) -> None:
         conn = _conn(self.session)
         conn.execute(update(Run).where(Run.is_current).values(is_current=false()))
-        conn.execute(update(Run).where(Run.run_id == run_id).values(is_current=True))
+        conn.execute(update(Run).where(Run.no == run_no).values(is_current=True))
 
 
 class CustomerRepository:
@@ -73,21 +74,21 @@ class CustomerRepository:
 
     def archive_hashes(self) -> pd.Series:
         """customer_id → archive hash of every stored customer."""
-        t = Customer.__table__
+        t = table_of(Customer)
         frame = _frame(_conn(self.session), select(t.c.customer_id, t.c.archive_hash))
         return frame.set_index("customer_id")["archive_hash"]
 
     def insert(self, frame: pd.DataFrame) -> int:
-        return insert_frame(_conn(self.session), Customer.__table__, frame)
+        return insert_frame(_conn(self.session), table_of(Customer), frame)
 
     def upsert(self, frame: pd.DataFrame) -> int:
-        return upsert_frame(_conn(self.session), Customer.__table__, frame, ["customer_id"])
+        return upsert_frame(_conn(self.session), table_of(Customer), frame, ["customer_id"])
 
 
 class AssignmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table = StaffAssignment.__table__
+        self.table = table_of(StaffAssignment)
 
     def open(self) -> pd.DataFrame:
         t = self.table
@@ -95,8 +96,8 @@ class AssignmentRepository:
         stmt = select(*cols, t.c.over_capacity, t.c.substitute).where(t.c.valid_to.is_(None))
         return _frame(_conn(self.session), stmt)
 
-    def close(self, ids: Sequence[int], valid_to: date, run_id: str) -> int:
-        rows = [{"id": int(i), "valid_to": valid_to, "to_run_id": run_id} for i in ids]
+    def close(self, ids: Sequence[int], valid_to: date, run_no: int) -> int:
+        rows = [{"id": int(i), "valid_to": valid_to, "to_run_no": run_no} for i in ids]
         return update_rows(_conn(self.session), self.table, "id", rows)
 
     def update(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -109,7 +110,7 @@ class AssignmentRepository:
 class TaskRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table = Task.__table__
+        self.table = table_of(Task)
 
     def all(self) -> pd.DataFrame:
         """Every stored task's key, state and what the close reason needs."""
@@ -136,7 +137,7 @@ class TaskRepository:
 class AlertRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table = Alert.__table__
+        self.table = table_of(Alert)
 
     def keys(self) -> pd.DataFrame:
         t = self.table
@@ -145,9 +146,9 @@ class AlertRepository:
     def insert(self, frame: pd.DataFrame) -> int:
         return insert_frame(_conn(self.session), self.table, frame)
 
-    def seen_in(self, ids: Sequence[int], run_id: str) -> int:
+    def seen_in(self, ids: Sequence[int], run_no: int) -> int:
         t = self.table
-        stmt = update(t).where(t.c.id == bindparam("k_id")).values(last_run_id=run_id)
+        stmt = update(t).where(t.c.id == bindparam("k_id")).values(last_run_no=run_no)
         if ids:
             _conn(self.session).execute(stmt, [{"k_id": int(i)} for i in ids])
         return len(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///tierbook.db"
@@ -39,3 +39,16 @@ class StoreSettings(BaseSettings):
 
     def key(self) -> str:
         return self.secret_key.get_secret_value() if self.secret_key else DEV_SECRET_KEY
+
+
+class SettingsError(ValueError):
+    """The store's settings are unusable (message names the variable and the reason)."""
+
+
+def load_settings() -> StoreSettings:
+    """``StoreSettings`` from the environment, or a ``SettingsError`` with plain messages."""
+    try:
+        return StoreSettings()
+    except ValidationError as exc:
+        reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise SettingsError(reasons) from None

@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.store.conftest import AS_OF, BatchRun
 from tests.integration.store.helpers import count, dump, scalar
+from tierbook.store.models import AumHistory
 from tierbook.store.publish import publish_run, run_identity
 from tierbook.store.repositories import TaskRepository
 
@@ -26,7 +27,7 @@ def test_publish_writes_one_row_per_result_row(store, year_end: BatchRun) -> Non
     assert count(e, "customers") == len(r.identities)
     assert count(e, "customer_snapshots") == len(r.customers)
     assert count(e, "tier_snapshots") == len(r.tiers)
-    assert count(e, "aum_history") == len(r.history)
+    assert count(e, "aum_history") == len(r.history.groupby(["customer_id", "ladder_id"]))
     assert count(e, "tier_changes") == len(r.changes)
     assert count(e, "tasks") == len(r.tasks)
     assert count(e, "alerts") == len(r.alerts)
@@ -43,6 +44,25 @@ def test_tier_levels_in_the_store_match_the_run(store, year_end: BatchRun) -> No
     merged = expected.merge(stored, on=["customer_id", "ladder_id"], suffixes=("", "_db"))
     assert len(merged) == len(expected)
     assert (merged["level"] == merged["level_db"]).all()
+
+
+def test_aum_history_holds_every_review_month_of_the_run_in_order(
+    store, year_end: BatchRun
+) -> None:
+    publish(store, year_end)
+    history = year_end.result.history
+    with store.unit_of_work() as uow:
+        stored = {(h.customer_id, h.ladder_id): h.periods for h in uow.session.query(AumHistory)}
+    assert sum(len(p["period_end"]) for p in stored.values()) == len(history)
+    for row in history.sample(50, random_state=1).itertuples():
+        periods = stored[(row.customer_id, row.ladder_id)]
+        k = periods["period_end"].index(f"{row.period_end:%Y-%m-%d}")
+        assert periods["measure"][k] == pytest.approx(row.measure, abs=0.005)
+        assert (periods["level"][k], periods["step"][k]) == (row.level, str(row.step))
+        assert periods["level_index"][k] == row.level_index
+    for periods in stored.values():
+        assert periods["period_end"] == sorted(periods["period_end"])
+        assert len({len(v) for v in periods.values()}) == 1
 
 
 def test_holdings_hold_the_last_balance_event_on_or_before_the_as_of_date(
@@ -86,9 +106,9 @@ def test_a_later_run_becomes_current_and_the_previous_run_stays_intact(
     assert count(e, "runs") == 2
     after = dump(e)
     for table in per_run:
-        kept = [row for row in after[table] if row[0] == repr(first.run_id)]
+        kept = [row for row in after[table] if row[0] == repr(first.run_no)]
         assert kept == before[table], table
-    assert count(e, "tier_snapshots", f"run_id = '{first.run_id}'") == len(march.result.tiers)
+    assert count(e, "tier_snapshots", f"run_no = {first.run_no}") == len(march.result.tiers)
 
 
 def test_a_changed_assignment_closes_the_old_row_and_opens_a_new_one(

@@ -65,7 +65,7 @@ def _columns(ctx: Context, on: date) -> dict[str, Any]:
         Flag.WATCH: or_(tier.step.in_(WATCH_STEPS), band.step.in_(WATCH_STEPS)),
         Flag.ALERT: exists().where(
             Alert.customer_id == cid,
-            Alert.last_run_id == run.run_id,
+            Alert.last_run_no == run.no,
             Alert.acknowledged_at.is_(None),
         ),
         Flag.COMPLAINT: exists().where(Complaint.customer_id == cid, Complaint.state == "open"),
@@ -78,15 +78,15 @@ def _columns(ctx: Context, on: date) -> dict[str, Any]:
         return (
             stmt.outerjoin(
                 tier,
-                and_(tier.customer_id == cid, tier.run_id == run.run_id, tier.ladder_id == tier_id),
+                and_(tier.customer_id == cid, tier.run_no == run.no, tier.ladder_id == tier_id),
             )
             .outerjoin(
                 band,
-                and_(band.customer_id == cid, band.run_id == run.run_id, band.ladder_id == band_id),
+                and_(band.customer_id == cid, band.run_no == run.no, band.ladder_id == band_id),
             )
             .outerjoin(
                 CustomerSnapshot,
-                and_(CustomerSnapshot.customer_id == cid, CustomerSnapshot.run_id == run.run_id),
+                and_(CustomerSnapshot.customer_id == cid, CustomerSnapshot.run_no == run.no),
             )
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from tierbook.store import models  # noqa: F401  (registers every table)
 from tierbook.store.base import Base
@@ -12,7 +13,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection: object) -> None:
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

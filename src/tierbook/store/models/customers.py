@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, SmallInteger, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tierbook.store.base import Base
+from tierbook.store.base import Base, Json
 
 Money = Numeric(18, 2)
 
@@ -46,16 +47,16 @@ class Customer(Base):
     listed_industry: Mapped[bool | None] = mapped_column(Boolean)
     archive_hash: Mapped[str] = mapped_column(String(64))
     """Keyed hash of the archive as last published: a re-run rewrites only changed rows."""
-    updated_run_id: Mapped[str] = mapped_column(String(64))
+    updated_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
 
 
 class Holding(Base):
     """An account (holding) with its balance on the run's as-of date; one set per run."""
 
     __tablename__ = "holdings"
-    __table_args__ = (Index("ix_holdings_run_id_customer_id", "run_id", "customer_id"),)
+    __table_args__ = (Index("ix_holdings_run_no_customer_id", "run_no", "customer_id"),)
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32))
     product_type: Mapped[str] = mapped_column(String(32))
@@ -67,15 +68,15 @@ class Holding(Base):
 
 
 class AumHistory(Base):
-    """A ladder's measure (the 年日均-family average it reads) and level per review period."""
+    """A ladder's measure (the 年日均-family average it reads), level and policy step for
+    every review period of the run, as one JSON object of parallel lists per customer and
+    ladder, oldest first: ``{"period_end": ["2025-01-31", …], "measure": [24538.81, …],
+    "level": ["普通", …], "level_index": [0, …], "step": ["initial", …]}``. One compact row
+    per customer and ladder keeps a 1M-customer run at 2M rows here instead of 24M."""
 
     __tablename__ = "aum_history"
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ladder_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    period_end: Mapped[date] = mapped_column(Date, primary_key=True)
-    measure: Mapped[Decimal] = mapped_column(Money)
-    level: Mapped[str] = mapped_column(String(64))
-    level_index: Mapped[int] = mapped_column(SmallInteger)
-    step: Mapped[str] = mapped_column(String(32))
+    periods: Mapped[dict[str, list[Any]]] = mapped_column(Json)

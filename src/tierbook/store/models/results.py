@@ -43,7 +43,9 @@ class Run(Base):
         ),
     )
 
-    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    no: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    """Compact key the per-run tables refer to."""
+    run_id: Mapped[str] = mapped_column(String(64), unique=True)
     as_of: Mapped[date] = mapped_column(Date, index=True)
     rulebook_id: Mapped[str] = mapped_column(String(100))
     rulebook_version: Mapped[str] = mapped_column(String(50))
@@ -59,7 +61,7 @@ class CustomerSnapshot(Base):
 
     __tablename__ = "customer_snapshots"
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     branch_id: Mapped[str] = mapped_column(String(32))
     ytd_avg: Mapped[Decimal] = mapped_column(Money)
@@ -76,10 +78,10 @@ class TierSnapshot(Base):
 
     __tablename__ = "tier_snapshots"
     __table_args__ = (
-        Index("ix_tier_snapshots_run_id_ladder_id_level", "run_id", "ladder_id", "level"),
+        Index("ix_tier_snapshots_run_no_ladder_id_level", "run_no", "ladder_id", "level"),
     )
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ladder_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     level: Mapped[str] = mapped_column(String(64))
@@ -99,7 +101,7 @@ class TierChange(Base):
 
     __tablename__ = "tier_changes"
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ladder_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -136,8 +138,8 @@ class StaffAssignment(Base):
     substitute: Mapped[bool] = mapped_column(Boolean)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    from_run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
-    to_run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.run_id"))
+    from_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
+    to_run_no: Mapped[int | None] = mapped_column(ForeignKey("runs.no"))
 
 
 class Task(Base):
@@ -167,16 +169,16 @@ class Task(Base):
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    first_run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
-    last_run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
+    first_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
+    last_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
 
 
 class Alert(Base):
     """An alert (e.g. a large single-day outflow). Active while the current run still
-    raises it (``last_run_id``); acknowledging it is kept across re-runs."""
+    raises it (``last_run_no``); acknowledging it is kept across re-runs."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_staff_id_last_run_id", "staff_id", "last_run_id"),)
+    __table_args__ = (Index("ix_alerts_staff_id_last_run_no", "staff_id", "last_run_no"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     alert_key: Mapped[str] = mapped_column(String(32), unique=True)
@@ -189,8 +191,8 @@ class Alert(Base):
     amount: Mapped[Decimal | None] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(Text)
     rule: Mapped[str] = mapped_column(String(200))
-    first_run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
-    last_run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
+    first_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
+    last_run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -200,7 +202,7 @@ class BirthdayEntry(Base):
 
     __tablename__ = "birthday_list"
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     list_month: Mapped[str] = mapped_column(String(7), primary_key=True)
     branch_id: Mapped[str | None] = mapped_column(String(32))

@@ -29,6 +29,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "runs",
+        sa.Column(
+            "no",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("run_id", sa.String(length=64), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("rulebook_id", sa.String(length=100), nullable=False),
@@ -42,7 +48,8 @@ def upgrade() -> None:
         ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("is_current", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("run_id", name=op.f("pk_runs")),
+        sa.PrimaryKeyConstraint("no", name=op.f("pk_runs")),
+        sa.UniqueConstraint("run_id", name=op.f("uq_runs_run_id")),
     )
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_runs_as_of"), ["as_of"], unique=False)
@@ -56,40 +63,34 @@ def upgrade() -> None:
 
     op.create_table(
         "aum_history",
-        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("ladder_id", sa.String(length=64), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("measure", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("level", sa.String(length=64), nullable=False),
-        sa.Column("level_index", sa.SmallInteger(), nullable=False),
-        sa.Column("step", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_aum_history_run_id_runs")
+        sa.Column(
+            "periods",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=False,
         ),
-        sa.PrimaryKeyConstraint(
-            "run_id", "customer_id", "ladder_id", "period_end", name=op.f("pk_aum_history")
-        ),
+        sa.ForeignKeyConstraint(["run_no"], ["runs.no"], name=op.f("fk_aum_history_run_no_runs")),
+        sa.PrimaryKeyConstraint("run_no", "customer_id", "ladder_id", name=op.f("pk_aum_history")),
     )
     op.create_table(
         "birthday_list",
-        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("list_month", sa.String(length=7), nullable=False),
         sa.Column("branch_id", sa.String(length=32), nullable=True),
         sa.Column("band", sa.String(length=64), nullable=True),
         sa.Column("aum", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("birthday", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_birthday_list_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_no"], ["runs.no"], name=op.f("fk_birthday_list_run_no_runs")),
         sa.PrimaryKeyConstraint(
-            "run_id", "customer_id", "list_month", name=op.f("pk_birthday_list")
+            "run_no", "customer_id", "list_month", name=op.f("pk_birthday_list")
         ),
     )
     op.create_table(
         "customer_snapshots",
-        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("branch_id", sa.String(length=32), nullable=False),
         sa.Column("ytd_avg", sa.Numeric(precision=18, scale=2), nullable=False),
@@ -98,9 +99,9 @@ def upgrade() -> None:
         sa.Column("month_avg", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("loan_ytd_avg", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_customer_snapshots_run_id_runs")
+            ["run_no"], ["runs.no"], name=op.f("fk_customer_snapshots_run_no_runs")
         ),
-        sa.PrimaryKeyConstraint("run_id", "customer_id", name=op.f("pk_customer_snapshots")),
+        sa.PrimaryKeyConstraint("run_no", "customer_id", name=op.f("pk_customer_snapshots")),
     )
     op.create_table(
         "customers",
@@ -129,9 +130,14 @@ def upgrade() -> None:
         sa.Column("annual_sales", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("listed_industry", sa.Boolean(), nullable=True),
         sa.Column("archive_hash", sa.String(length=64), nullable=False),
-        sa.Column("updated_run_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "updated_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["branch_id"], ["branches.branch_id"], name=op.f("fk_customers_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_run_no"], ["runs.no"], name=op.f("fk_customers_updated_run_no_runs")
         ),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customers")),
     )
@@ -144,7 +150,7 @@ def upgrade() -> None:
 
     op.create_table(
         "holdings",
-        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("account_id", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("product_type", sa.String(length=32), nullable=False),
@@ -153,12 +159,12 @@ def upgrade() -> None:
         sa.Column("maturity_date", sa.Date(), nullable=True),
         sa.Column("close_date", sa.Date(), nullable=True),
         sa.Column("balance", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_holdings_run_id_runs")),
-        sa.PrimaryKeyConstraint("run_id", "account_id", name=op.f("pk_holdings")),
+        sa.ForeignKeyConstraint(["run_no"], ["runs.no"], name=op.f("fk_holdings_run_no_runs")),
+        sa.PrimaryKeyConstraint("run_no", "account_id", name=op.f("pk_holdings")),
     )
     with op.batch_alter_table("holdings", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_holdings_run_id_customer_id", ["run_id", "customer_id"], unique=False
+            "ix_holdings_run_no_customer_id", ["run_no", "customer_id"], unique=False
         )
 
     op.create_table(
@@ -184,7 +190,7 @@ def upgrade() -> None:
 
     op.create_table(
         "tier_changes",
-        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("ladder_id", sa.String(length=64), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
@@ -192,16 +198,14 @@ def upgrade() -> None:
         sa.Column("from_level", sa.String(length=64), nullable=False),
         sa.Column("to_level", sa.String(length=64), nullable=False),
         sa.Column("measure", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_tier_changes_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_no"], ["runs.no"], name=op.f("fk_tier_changes_run_no_runs")),
         sa.PrimaryKeyConstraint(
-            "run_id", "customer_id", "ladder_id", "date", name=op.f("pk_tier_changes")
+            "run_no", "customer_id", "ladder_id", "date", name=op.f("pk_tier_changes")
         ),
     )
     op.create_table(
         "tier_snapshots",
-        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("ladder_id", sa.String(length=64), nullable=False),
         sa.Column("level", sa.String(length=64), nullable=False),
@@ -219,16 +223,16 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_tier_snapshots_run_id_runs")
+            ["run_no"], ["runs.no"], name=op.f("fk_tier_snapshots_run_no_runs")
         ),
         sa.PrimaryKeyConstraint(
-            "run_id", "customer_id", "ladder_id", name=op.f("pk_tier_snapshots")
+            "run_no", "customer_id", "ladder_id", name=op.f("pk_tier_snapshots")
         ),
     )
     with op.batch_alter_table("tier_snapshots", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_tier_snapshots_run_id_ladder_id_level",
-            ["run_id", "ladder_id", "level"],
+            "ix_tier_snapshots_run_no_ladder_id_level",
+            ["run_no", "ladder_id", "level"],
             unique=False,
         )
 
@@ -285,21 +289,23 @@ def upgrade() -> None:
         sa.Column("substitute", sa.Boolean(), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=False),
         sa.Column("valid_to", sa.Date(), nullable=True),
-        sa.Column("from_run_id", sa.String(length=64), nullable=False),
-        sa.Column("to_run_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "from_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("to_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.customer_id"],
             name=op.f("fk_staff_assignments_customer_id_customers"),
         ),
         sa.ForeignKeyConstraint(
-            ["from_run_id"], ["runs.run_id"], name=op.f("fk_staff_assignments_from_run_id_runs")
+            ["from_run_no"], ["runs.no"], name=op.f("fk_staff_assignments_from_run_no_runs")
         ),
         sa.ForeignKeyConstraint(
             ["staff_id"], ["staff.staff_id"], name=op.f("fk_staff_assignments_staff_id_staff")
         ),
         sa.ForeignKeyConstraint(
-            ["to_run_id"], ["runs.run_id"], name=op.f("fk_staff_assignments_to_run_id_runs")
+            ["to_run_no"], ["runs.no"], name=op.f("fk_staff_assignments_to_run_no_runs")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_assignments")),
     )
@@ -361,8 +367,12 @@ def upgrade() -> None:
         sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("rule", sa.String(length=200), nullable=False),
-        sa.Column("first_run_id", sa.String(length=64), nullable=False),
-        sa.Column("last_run_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "first_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "last_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column(
             "acknowledged_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -374,10 +384,10 @@ def upgrade() -> None:
             ["customer_id"], ["customers.customer_id"], name=op.f("fk_alerts_customer_id_customers")
         ),
         sa.ForeignKeyConstraint(
-            ["first_run_id"], ["runs.run_id"], name=op.f("fk_alerts_first_run_id_runs")
+            ["first_run_no"], ["runs.no"], name=op.f("fk_alerts_first_run_no_runs")
         ),
         sa.ForeignKeyConstraint(
-            ["last_run_id"], ["runs.run_id"], name=op.f("fk_alerts_last_run_id_runs")
+            ["last_run_no"], ["runs.no"], name=op.f("fk_alerts_last_run_no_runs")
         ),
         sa.ForeignKeyConstraint(
             ["staff_id"], ["staff.staff_id"], name=op.f("fk_alerts_staff_id_staff")
@@ -389,7 +399,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alerts_branch_id"), ["branch_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_alerts_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(
-            "ix_alerts_staff_id_last_run_id", ["staff_id", "last_run_id"], unique=False
+            "ix_alerts_staff_id_last_run_no", ["staff_id", "last_run_no"], unique=False
         )
 
     op.create_table(
@@ -579,18 +589,22 @@ def upgrade() -> None:
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("done_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("first_run_id", sa.String(length=64), nullable=False),
-        sa.Column("last_run_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "first_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "last_run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.CheckConstraint("state IN ('open', 'done', 'closed')", name=op.f("ck_tasks_state")),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.customer_id"], name=op.f("fk_tasks_customer_id_customers")
         ),
         sa.ForeignKeyConstraint(["done_by"], ["users.id"], name=op.f("fk_tasks_done_by_users")),
         sa.ForeignKeyConstraint(
-            ["first_run_id"], ["runs.run_id"], name=op.f("fk_tasks_first_run_id_runs")
+            ["first_run_no"], ["runs.no"], name=op.f("fk_tasks_first_run_no_runs")
         ),
         sa.ForeignKeyConstraint(
-            ["last_run_id"], ["runs.run_id"], name=op.f("fk_tasks_last_run_id_runs")
+            ["last_run_no"], ["runs.no"], name=op.f("fk_tasks_last_run_no_runs")
         ),
         sa.ForeignKeyConstraint(
             ["staff_id"], ["staff.staff_id"], name=op.f("fk_tasks_staff_id_staff")
@@ -775,7 +789,7 @@ def downgrade() -> None:
 
     op.drop_table("audit_log")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
-        batch_op.drop_index("ix_alerts_staff_id_last_run_id")
+        batch_op.drop_index("ix_alerts_staff_id_last_run_no")
         batch_op.drop_index(batch_op.f("ix_alerts_customer_id"))
         batch_op.drop_index(batch_op.f("ix_alerts_branch_id"))
 
@@ -799,7 +813,7 @@ def downgrade() -> None:
 
     op.drop_table("referrals")
     with op.batch_alter_table("tier_snapshots", schema=None) as batch_op:
-        batch_op.drop_index("ix_tier_snapshots_run_id_ladder_id_level")
+        batch_op.drop_index("ix_tier_snapshots_run_no_ladder_id_level")
 
     op.drop_table("tier_snapshots")
     op.drop_table("tier_changes")
@@ -808,7 +822,7 @@ def downgrade() -> None:
 
     op.drop_table("staff")
     with op.batch_alter_table("holdings", schema=None) as batch_op:
-        batch_op.drop_index("ix_holdings_run_id_customer_id")
+        batch_op.drop_index("ix_holdings_run_no_customer_id")
 
     op.drop_table("holdings")
     with op.batch_alter_table("customers", schema=None) as batch_op:
