@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
@@ -52,6 +53,18 @@ def _wait(port: int, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"the API did not start on port {port}")
+
+
+def _sessions(port: int, n: int) -> list[str]:
+    """``n`` sessions, alternately of the demo RM and branch manager."""
+    out = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        for i in range(n):
+            role = ("rm", "branch_manager")[i % 2]
+            r = client.post("/auth/login", json={"login": role, "password": PASSWORD})
+            r.raise_for_status()
+            out.append(r.json()["token"])
+    return out
 
 
 def _stats(path: Path) -> list[dict[str, str]]:
@@ -108,8 +121,11 @@ def main() -> None:
                 [*tool, "serve", "--port", str(port), "--workers", workers],
                 env=env,
                 stdout=subprocess.DEVNULL,
+                stderr=(Path(tmp) / "server.log").open("w"),
             )
             _wait(port)
+            tokens = Path(tmp) / "tokens.txt"
+            tokens.write_text("\n".join(_sessions(port, int(users))))
             prefix = Path(tmp) / "locust"
             subprocess.run(
                 [
@@ -131,7 +147,7 @@ def main() -> None:
                     str(prefix),
                     "--only-summary",
                 ],
-                env={**os.environ, "BENCH_PASSWORD": PASSWORD},
+                env={**os.environ, "BENCH_TOKENS": str(tokens)},
                 check=False,  # locust exits 1 when some requests failed: they are counted
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -37,6 +37,7 @@ from tierbook.store.passwords import hash_password
 
 SECRET = "test-secret-key-for-the-api-tests-0123456789"
 RUN_ID = "run-test-1"
+RUN_NO = 1
 AS_OF = date(2025, 12, 31)
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -132,6 +133,7 @@ def seed_base(db: Session) -> None:
         )
     db.add(
         Run(
+            no=RUN_NO,
             run_id=RUN_ID,
             as_of=AS_OF,
             rulebook_id=rb.rulebook.id,
@@ -181,7 +183,7 @@ def add_customer(
         address="北京市海淀区中关村大街1号",
         hobbies="茶艺、高尔夫",
         archive_hash="x",
-        updated_run_id=RUN_ID,
+        updated_run_no=RUN_NO,
     )
     db.add(c)
     db.flush()
@@ -195,7 +197,7 @@ def add_customer(
             over_capacity=False,
             substitute=False,
             valid_from=AS_OF,
-            from_run_id=RUN_ID,
+            from_run_no=RUN_NO,
         )
     )
     card = "黑金" if aum >= 500_000 else "金卡"
@@ -205,7 +207,7 @@ def add_customer(
     ):
         db.add(
             TierSnapshot(
-                run_id=RUN_ID,
+                run_no=RUN_NO,
                 customer_id=c.customer_id,
                 ladder_id=ladder,
                 level=level,
@@ -222,19 +224,21 @@ def add_customer(
         )
         db.add(
             AumHistory(
-                run_id=RUN_ID,
+                run_no=RUN_NO,
                 customer_id=c.customer_id,
                 ladder_id=ladder,
-                period_end=AS_OF,
-                measure=Decimal(aum),
-                level=level,
-                level_index=idx,
-                step="keep",
+                periods={
+                    "period_end": ["2025-11-30", AS_OF.isoformat()],
+                    "measure": [aum - 1000, aum],
+                    "level": [level, level],
+                    "level_index": [idx, idx],
+                    "step": ["keep", "keep"],
+                },
             )
         )
     db.add(
         CustomerSnapshot(
-            run_id=RUN_ID,
+            run_no=RUN_NO,
             customer_id=c.customer_id,
             branch_id=branch,
             ytd_avg=Decimal(aum),
@@ -246,7 +250,7 @@ def add_customer(
     )
     db.add(
         Holding(
-            run_id=RUN_ID,
+            run_no=RUN_NO,
             account_id=f"A{n:04d}",
             customer_id=c.customer_id,
             product_type="demand_deposit",
@@ -272,8 +276,8 @@ def add_case(db: Session, cipher: FieldCipher, n: int, owner: str) -> Case:
         reason="monthly contact",
         rule="r",
         state="open",
-        first_run_id=RUN_ID,
-        last_run_id=RUN_ID,
+        first_run_no=RUN_NO,
+        last_run_no=RUN_NO,
     )
     alert = Alert(
         alert_key=f"a{n}",
@@ -286,8 +290,8 @@ def add_case(db: Session, cipher: FieldCipher, n: int, owner: str) -> Case:
         amount=Decimal(80_000),
         reason="outflow",
         rule="r",
-        first_run_id=RUN_ID,
-        last_run_id=RUN_ID,
+        first_run_no=RUN_NO,
+        last_run_no=RUN_NO,
     )
     complaint = Complaint(
         customer_id=cid,

@@ -16,4 +16,13 @@ def test_rm_sees_own_customer_in_book_and_360(api) -> None:
     assert body["total"] == 1 and body["items"][0]["customer_id"] == case.customer_id
     r = api.client.get(f"/customers/{case.customer_id}", headers=h)
     assert r.status_code == 200, r.text
-    assert r.json()["archive"]["id_number"].startswith("1101****")
+    body = r.json()
+    assert body["archive"]["id_number"].startswith("1101****")
+    # the AUM history rows' parallel lists come back as one point per period, oldest first
+    points = [(p["ladder_id"], p["period_end"]) for p in body["aum_history"]]
+    assert points == [
+        ("branch_bands", "2025-11-30"),
+        ("branch_bands", "2025-12-31"),
+        ("card_tiers", "2025-11-30"),
+        ("card_tiers", "2025-12-31"),
+    ]

@@ -160,7 +160,7 @@ def test_complaint_deadline_follows_severity_and_tier(api) -> None:
     black = _case(api, 1)  # 黑金: default table
     diamond = _case(api, 2)
     with api.db() as db:
-        t = db.get(TierSnapshot, (bank.RUN_ID, diamond.customer_id, "card_tiers"))
+        t = db.get(TierSnapshot, (bank.RUN_NO, diamond.customer_id, "card_tiers"))
         t.level, t.level_index = "钻石", 4
         db.commit()
     h = api.login("rm")

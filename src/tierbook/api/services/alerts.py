@@ -18,7 +18,7 @@ def list_alerts(
 ) -> list[Alert]:
     run = ctx.current_run()
     stmt = select(Alert).where(
-        Alert.last_run_id == run.run_id, about_visible_customer(ctx.viewer, Alert.customer_id)
+        Alert.last_run_no == run.no, about_visible_customer(ctx.viewer, Alert.customer_id)
     )
     if mine and ctx.viewer.staff_id is not None:
         stmt = stmt.where(Alert.staff_id == ctx.viewer.staff_id)

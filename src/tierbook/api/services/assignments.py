@@ -32,7 +32,7 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
             ),
         )
         .where(
-            TierSnapshot.run_id == run.run_id,
+            TierSnapshot.run_no == run.no,
             TierSnapshot.ladder_id == band_id,
             TierSnapshot.customer_id.in_(ids),
         )
@@ -44,7 +44,7 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
         if old is not None and old.staff_id == to:
             continue
         if old is not None:
-            old.valid_to, old.to_run_id = today, run.run_id
+            old.valid_to, old.to_run_no = today, run.no
         ctx.db.flush()
         ctx.db.add(
             StaffAssignment(
@@ -56,7 +56,7 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
                 over_capacity=False,
                 substitute=False,
                 valid_from=today,
-                from_run_id=run.run_id,
+                from_run_no=run.no,
             )
         )
         audit.record(

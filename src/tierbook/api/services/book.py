@@ -53,58 +53,62 @@ def _aliases() -> tuple[Any, Any]:
     return aliased(TierSnapshot, name="tier"), aliased(TierSnapshot, name="band")
 
 
-def _columns(ctx: Context, on: date) -> tuple[Select[Any], dict[str, Any]]:
+def _columns(ctx: Context, on: date) -> dict[str, Any]:
+    """The pieces of the book's statements: the tier and band rows, the flags and the next
+    due date (correlated to ``Customer``), and ``join`` adding the per-run outer joins."""
     run = ctx.current_run()
     rb = ctx.rulebook(run)
     tier, band = _aliases()
     cid = Customer.customer_id
     open_task = and_(Task.customer_id == cid, Task.state == "open")
-    next_due = select(func.min(Task.due_date)).where(open_task).scalar_subquery()
     flags = {
         Flag.WATCH: or_(tier.step.in_(WATCH_STEPS), band.step.in_(WATCH_STEPS)),
         Flag.ALERT: exists().where(
             Alert.customer_id == cid,
-            Alert.last_run_id == run.run_id,
+            Alert.last_run_no == run.no,
             Alert.acknowledged_at.is_(None),
         ),
         Flag.COMPLAINT: exists().where(Complaint.customer_id == cid, Complaint.state == "open"),
         Flag.DUE: exists().where(open_task, Task.due_date <= on),
     }
     band_id = band_ladder_id(rb) or ""
-    stmt = (
-        select(
-            cid,
-            Customer.name,
-            Customer.branch_id,
-            Customer.id_number_masked,
-            Customer.phone_masked,
-            tier.level.label("tier"),
-            band.level.label("band"),
-            tier.measure.label("aum"),
-            CustomerSnapshot.ytd_avg,
-            next_due.label("next_due"),
-            *(expr.label(f"flag_{f.value}") for f, expr in flags.items()),
+    tier_id = tier_ladder_id(rb)
+
+    def join(stmt: Select[Any]) -> Select[Any]:
+        return (
+            stmt.outerjoin(
+                tier,
+                and_(tier.customer_id == cid, tier.run_no == run.no, tier.ladder_id == tier_id),
+            )
+            .outerjoin(
+                band,
+                and_(band.customer_id == cid, band.run_no == run.no, band.ladder_id == band_id),
+            )
+            .outerjoin(
+                CustomerSnapshot,
+                and_(CustomerSnapshot.customer_id == cid, CustomerSnapshot.run_no == run.no),
+            )
         )
-        .outerjoin(
-            tier,
-            and_(
-                tier.customer_id == cid,
-                tier.run_id == run.run_id,
-                tier.ladder_id == tier_ladder_id(rb),
-            ),
-        )
-        .outerjoin(
-            band,
-            and_(band.customer_id == cid, band.run_id == run.run_id, band.ladder_id == band_id),
-        )
-        .outerjoin(
-            CustomerSnapshot,
-            and_(CustomerSnapshot.customer_id == cid, CustomerSnapshot.run_id == run.run_id),
-        )
-        .where(customer_scope(ctx.viewer))
+
+    next_due = select(func.min(Task.due_date)).where(open_task).scalar_subquery()
+    return {"tier": tier, "band": band, "next_due": next_due, "flags": flags, "join": join}
+
+
+def _row_columns(cols: dict[str, Any]) -> tuple[Any, ...]:
+    tier, band = cols["tier"], cols["band"]
+    return (
+        Customer.customer_id,
+        Customer.name,
+        Customer.branch_id,
+        Customer.id_number_masked,
+        Customer.phone_masked,
+        tier.level.label("tier"),
+        band.level.label("band"),
+        tier.measure.label("aum"),
+        CustomerSnapshot.ytd_avg,
+        cols["next_due"].label("next_due"),
+        *(expr.label(f"flag_{f.value}") for f, expr in cols["flags"].items()),
     )
-    cols = {"tier": tier, "band": band, "next_due": next_due, "flags": flags}
-    return stmt, cols
 
 
 def _where(ctx: Context, f: BookFilter, cols: dict[str, Any]) -> list[ColumnElement[bool]]:
@@ -168,21 +172,32 @@ def _row(r: Any) -> dict[str, Any]:
     }
 
 
-def _filtered(ctx: Context, f: BookFilter) -> tuple[Select[Any], dict[str, Any]]:
-    on = f.on or ctx.now.date()
-    stmt, cols = _columns(ctx, on)
-    return stmt.where(*_where(ctx, f, cols)), cols
+def _matching(ctx: Context, f: BookFilter) -> tuple[Select[Any], dict[str, Any]]:
+    """The ids of the customers in scope matching ``f`` (no per-row columns computed)."""
+    cols = _columns(ctx, f.on or ctx.now.date())
+    stmt = cols["join"](select(Customer.customer_id))
+    return stmt.where(customer_scope(ctx.viewer), *_where(ctx, f, cols)), cols
 
 
 def count(ctx: Context, f: BookFilter) -> int:
-    stmt, _cols = _filtered(ctx, f)
+    stmt, _cols = _matching(ctx, f)
     return int(ctx.db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
+def _rows(ctx: Context, f: BookFilter, limit: int, offset: int) -> Any:
+    """The rows of one page: the page's ids are found first, then flags and the next due
+    date are computed for those rows only."""
+    ids, cols = _matching(ctx, f)
+    order = _order(f.sort, cols)
+    page_ids = ids.order_by(*order).limit(limit).offset(offset).subquery("page")
+    stmt = cols["join"](
+        select(*_row_columns(cols)).join(page_ids, page_ids.c.customer_id == Customer.customer_id)
+    )
+    return ctx.db.execute(stmt.order_by(*order))
+
+
 def page(ctx: Context, f: BookFilter, limit: int, offset: int) -> dict[str, Any]:
-    stmt, cols = _filtered(ctx, f)
-    rows = ctx.db.execute(stmt.order_by(*_order(f.sort, cols)).limit(limit).offset(offset))
-    items = [_row(r) for r in rows]
+    items = [_row(r) for r in _rows(ctx, f, limit, offset)]
     return {"total": count(ctx, f), "limit": limit, "offset": offset, "items": items}
 
 
@@ -203,8 +218,7 @@ EXPORT_COLUMNS = (
 
 def export_csv(ctx: Context, f: BookFilter) -> str:
     """The whole filtered book as CSV, masked like the list; the export is audited."""
-    stmt, cols = _filtered(ctx, f)
-    rows = ctx.db.execute(stmt.order_by(*_order(f.sort, cols)).limit(EXPORT_MAX))
+    rows = _rows(ctx, f, EXPORT_MAX, 0)
     buf = io.StringIO()
     out = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS)
     out.writeheader()

@@ -50,7 +50,7 @@ def record_complaint(ctx: Context, customer_id: str, data: ComplaintIn) -> dict[
     rules = _rules(rb)
     level = ctx.db.scalar(
         select(TierSnapshot.level).where(
-            TierSnapshot.run_id == run.run_id,
+            TierSnapshot.run_no == run.no,
             TierSnapshot.customer_id == cust.customer_id,
             TierSnapshot.ladder_id == rules.ladder,
         )

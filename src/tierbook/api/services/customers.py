@@ -91,18 +91,18 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
     cid = c.customer_id
     tiers = db.scalars(
         select(TierSnapshot)
-        .where(TierSnapshot.run_id == run.run_id, TierSnapshot.customer_id == cid)
+        .where(TierSnapshot.run_no == run.no, TierSnapshot.customer_id == cid)
         .order_by(TierSnapshot.ladder_id)
     )
     holdings = db.scalars(
         select(Holding)
-        .where(Holding.run_id == run.run_id, Holding.customer_id == cid)
+        .where(Holding.run_no == run.no, Holding.customer_id == cid)
         .order_by(Holding.account_id)
     )
     history = db.scalars(
         select(AumHistory)
-        .where(AumHistory.run_id == run.run_id, AumHistory.customer_id == cid)
-        .order_by(AumHistory.ladder_id, AumHistory.period_end)
+        .where(AumHistory.run_no == run.no, AumHistory.customer_id == cid)
+        .order_by(AumHistory.ladder_id)
     )
     staff = db.execute(
         select(StaffAssignment, Staff.name)
@@ -141,7 +141,7 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
         "rulebook": f"{run.rulebook_id} {run.rulebook_version}",
         "tiers": [_tier(rb, t) for t in tiers],
         "holdings": list(holdings),
-        "aum_history": list(history),
+        "aum_history": [p for h in history for p in _history_points(h)],
         "staff": [
             {
                 "role": a.role,
@@ -158,6 +158,15 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
         "surveys": surveys,
         "satisfaction_avg": None if avg is None else round(float(avg), 2),
     }
+
+
+def _history_points(h: AumHistory) -> list[dict[str, Any]]:
+    """One point per review period from the row's parallel lists (oldest first)."""
+    p = h.periods
+    return [
+        {"ladder_id": h.ladder_id, "period_end": end, "measure": m, "level": lv, "step": st}
+        for end, m, lv, st in zip(p["period_end"], p["measure"], p["level"], p["step"], strict=True)
+    ]
 
 
 def unmask(ctx: Context, customer_id: str, reason: str) -> dict[str, Any]:

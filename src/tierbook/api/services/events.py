@@ -123,7 +123,7 @@ def pick(ctx: Context, event_id: int, data: PickIn) -> dict[str, Any]:
             band,
             and_(
                 band.c.customer_id == Customer.customer_id,
-                band.c.run_id == run.run_id,
+                band.c.run_no == run.no,
                 band.c.ladder_id == (band_ladder_id(rb) or tier_ladder_id(rb)),
             ),
         )
@@ -131,7 +131,7 @@ def pick(ctx: Context, event_id: int, data: PickIn) -> dict[str, Any]:
             tier,
             and_(
                 tier.c.customer_id == Customer.customer_id,
-                tier.c.run_id == run.run_id,
+                tier.c.run_no == run.no,
                 tier.c.ladder_id == tier_ladder_id(rb),
             ),
         )
@@ -280,8 +280,8 @@ def follow_ups(ctx: Context, event_id: int) -> dict[str, Any]:
             reason=f"attended {e.kind} {e.title!r} on {e.starts_at.date()}",
             rule=f"maintenance.events.{e.kind}.follow_up_days={rule.follow_up_days}",
             state="open",
-            first_run_id=run.run_id,
-            last_run_id=run.run_id,
+            first_run_no=run.no,
+            last_run_no=run.no,
         )
         ctx.db.add(task)
         ctx.db.flush()
