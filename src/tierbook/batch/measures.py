@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.domain.periods import ReviewCalendar
@@ -25,16 +26,19 @@ class BucketSums:
         self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.weighted = np.zeros((n_customers, n_buckets))
+        self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
 
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
         """Add a batch of (row, bucket, klass, bd) sums (``customer_bucket_sums``); return the
         ids of the customers the batch flags with duplicate days. ``index`` holds the
         customer ids in the engine's ``row`` order."""
+        if "n_ok" in batch.schema.names:
+            self.rows_ok += int(pc.sum(batch.column("n_ok")).as_py() or 0)
         rows = batch.column("row").to_numpy(zero_copy_only=False).astype(np.int32)
         k = batch.column("klass").to_numpy(zero_copy_only=False).astype(np.int8)
-        keep = k >= 0
-        rows, k = rows[keep], k[keep]
-        b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int16)
+        b = batch.column("bucket").to_numpy(zero_copy_only=False).astype(np.int16)
+        keep = (k >= 0) & (b >= 0)  # bucket -1: rows outside the window (``n_ok`` only)
+        rows, k, b = rows[keep], k[keep], b[keep]
         bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
         self._parts.append((rows, k, b, bd))
         flat = rows.astype(np.int64) * self.n_buckets + b
