@@ -25,7 +25,7 @@ class BucketSums:
         self.n, self.n_buckets = n_customers, n_buckets
         self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.weighted = np.zeros((n_customers, n_buckets))
+        self._weighted: np.ndarray | None = None
         self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
 
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
@@ -41,14 +41,22 @@ class BucketSums:
         rows, k, b = rows[keep], k[keep], b[keep]
         bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
         self._parts.append((rows, k, b, bd))
-        flat = rows.astype(np.int64) * self.n_buckets + b
-        self.weighted += np.bincount(
-            flat, weights=bd * self._w[k], minlength=self.n * self.n_buckets
-        ).reshape(self.n, self.n_buckets)
+        self._weighted = None
         if "duplicate_days" not in batch.schema.names:
             return []
         dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0
         return list(index[rows[dup]])
+
+    @property
+    def weighted(self) -> np.ndarray:
+        """Weighted balance-days ``[customers, buckets]``, summed once over every batch."""
+        if self._weighted is None:
+            out = np.zeros(self.n * self.n_buckets)
+            for rows, k, b, bd in self._parts:
+                flat = rows.astype(np.int64) * self.n_buckets + b
+                out += np.bincount(flat, weights=bd * self._w[k], minlength=out.size)
+            self._weighted = out.reshape(self.n, self.n_buckets)
+        return self._weighted
 
     def class_sums(self, buckets: list[int]) -> np.ndarray:
         """Balance-days per customer and class over ``buckets``: ``[customers, classes]``."""
