@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import date
 
@@ -262,7 +261,8 @@ def test_unknown_band_and_duplicate_customer_are_refused(roles):
 
 
 @pytest.mark.slow
-def test_200k_customers_in_a_few_seconds(roles):
+def test_200k_customers_are_assigned_and_all_kept_on_a_second_run(roles):
+    """A bank-sized book (speed is for ``make bench``, not a timed assertion here)."""
     bands = ["未维护", "0.1-5万", "5-20万", "20-50万", "50-300万", "300万+"]
     branches = [f"B{b:03d}" for b in range(100)]
     customers = [
@@ -276,13 +276,8 @@ def test_200k_customers_in_a_few_seconds(roles):
         if r != Role.PERSONAL_BANKING
         for n in range(4)
     ] + [person(f"HO-{n}", Role.PERSONAL_BANKING, branch="", capacity=5000) for n in range(10)]
-    t0 = time.perf_counter()
     first = assign_staff(customers, roles, staff, AS_OF)
-    t1 = time.perf_counter()
     second = assign_staff(customers, roles, staff, AS_OF, previous=first.assignments)
-    t2 = time.perf_counter()
-    assert t1 - t0 < 10, t1 - t0
-    assert t2 - t1 < 10, t2 - t1
     assert len(first.assignments) == len(second.assignments)
     assert Counter(a.reason for a in second.assignments) == {Reason.KEPT: len(first.assignments)}
 
