@@ -8,7 +8,8 @@ ratio to the DuckDB reference (of wall seconds, and of CPU seconds: on a shared 
 the CPU ratio moves less with the other jobs); checks that every variant finds the same
 tier counts.
 
-Environment: BENCH_CUSTOMERS (default 200000), BENCH_ROUNDS (3), BENCH_DATA (bench-data/N).
+Environment: BENCH_CUSTOMERS (default 200000), BENCH_ROUNDS (3), BENCH_DATA (bench-data/N),
+BENCH_SPARK (1: also hand-written Spark SQL and tierbook on Spark, local[2]).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 AS_OF = "2025-12-31"
+SPARK_VARIANTS = ["spark_sql", "tierbook_spark"]
+"""Hand-written Spark SQL and tierbook on Spark, local[2] (BENCH_SPARK=0 leaves them out)."""
 
 
 def ensure_bank(n: int, path: Path, console: Console) -> None:
@@ -83,6 +86,7 @@ def main() -> None:
         variants = ["tierbook", "duckdb_sql"] + (
             ["pandas"] if form == "daily" and n <= 200_000 else []
         )
+        variants += SPARK_VARIANTS if os.environ.get("BENCH_SPARK", "1") == "1" else []
         rows = rows_of(data, form)
         runs: dict[str, list[dict]] = {v: [] for v in variants}
         for r in range(rounds):
@@ -127,6 +131,9 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
         )
     console.print(table)
     for v, rs in runs.items():
+        if "session" in rs[0]:
+            start = statistics.median(r["session"] for r in rs)
+            console.print(f"  {v}: plus {start:.2f}s to start the Spark session")
         if "split" in rs[0]:
             val = statistics.median(r["split"]["validate"] for r in rs)
             comp = statistics.median(r["split"]["compute"] for r in rs)

@@ -129,9 +129,70 @@ def tierbook_engine(data: Path, as_of: date, form: str) -> dict:
     }
 
 
+def spark_sql(data: Path, as_of: date, form: str) -> dict:
+    """Hand-written Spark SQL (local[2]), the same query as ``duckdb_sql``; ``seconds``
+    excludes the session start, reported as ``session``."""
+    import numpy as np
+
+    from tierbook.analytics.backends.spark import session
+
+    t_session = time.perf_counter()
+    spark = session("local[2]", "tierbook-bench")
+    t0 = time.perf_counter()
+    first = date(as_of.year - 1 if as_of.month < 12 else as_of.year, as_of.month % 12 + 1, 1)
+    spark.read.csv(f"{data}/accounts.csv", header=True).createOrReplaceTempView("acc")
+    table = "balances_daily" if form == "daily" else "balance_events"
+    spark.read.parquet(f"{data}/{table}").createOrReplaceTempView("bal")
+    if form == "daily":
+        sums = f"""SELECT account_id, trunc(date, 'MM') AS m, sum(balance) AS bd FROM bal
+                   WHERE date BETWEEN DATE '{first}' AND DATE '{as_of}' GROUP BY account_id, trunc(date, 'MM')"""
+    else:
+        stop = f"date_add(DATE '{as_of}', 1)"
+        sums = f"""WITH e AS (
+              SELECT account_id, date AS s, balance,
+                     least(coalesce(lead(date) OVER (PARTITION BY account_id ORDER BY date), {stop}), {stop}) AS e
+              FROM bal WHERE date <= DATE '{as_of}'),
+            months AS (SELECT explode(sequence(DATE '{first}', DATE '{as_of}', INTERVAL 1 MONTH)) AS m)
+            SELECT account_id, m, sum(balance * datediff(least(e, add_months(m, 1)), greatest(s, m))) AS bd
+            FROM e JOIN months ON s < add_months(m, 1) AND e > m GROUP BY account_id, m"""
+    sql = f"""WITH s AS ({sums})
+        SELECT a.customer_id, s.m,
+               sum(s.bd * {_weight_sql()}) / datediff(least(add_months(s.m, 1), {f"date_add(DATE '{as_of}', 1)"}), s.m) AS avg
+        FROM s JOIN acc a ON s.account_id = a.account_id GROUP BY a.customer_id, s.m"""
+    res = spark.sql(sql).toArrow()
+    last = res.column("m").to_numpy(zero_copy_only=False) == date(as_of.year, as_of.month, 1)
+    avg = res.column("avg").to_numpy(zero_copy_only=False)[last]
+    seconds = time.perf_counter() - t0
+    cust = spark.read.csv(f"{data}/customers.csv", header=True).count()
+    avg = np.concatenate([avg, np.zeros(cust - len(avg))])
+    return {"seconds": seconds, "session": t0 - t_session, "tiers": _tier_counts(avg)}
+
+
+def tierbook_spark(data: Path, as_of: date, form: str) -> dict:
+    """tierbook with ``--engine spark`` (local[2]): validate in DuckDB, compute on Spark;
+    ``seconds`` includes the session start."""
+    from tierbook.batch.run import Timer, compute_tiers
+    from tierbook.bootstrap import EngineSettings, close_dataset, open_dataset
+    from tierbook.rules import load_preset
+
+    t0 = time.perf_counter()
+    settings = EngineSettings.from_env(engine="spark", spark_master="local[2]")
+    ds = open_dataset(data, settings, balances=form, check_keys=CHECK_KEYS, tables=())
+    customers, *_ = compute_tiers(ds, as_of, load_preset(), Timer(None))
+    close_dataset(ds)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "tiers": _tier_counts(customers["month_avg"].to_numpy())}
+
+
 CHECK_KEYS = True
 
-VARIANTS = {"duckdb_sql": duckdb_sql, "pandas": pandas_daily, "tierbook": tierbook_engine}
+VARIANTS = {
+    "duckdb_sql": duckdb_sql,
+    "pandas": pandas_daily,
+    "tierbook": tierbook_engine,
+    "spark_sql": spark_sql,
+    "tierbook_spark": tierbook_spark,
+}
 
 if __name__ == "__main__":
     name, data_dir, as_of_text, form = sys.argv[1:5]

@@ -14,20 +14,10 @@ import pandas as pd
 import pytest
 
 from tests.e2e.helpers import run_batch, tierbook
-from tests.seed_rules import SEED_LADDERS
+from tests.reference import CARD, card_levels, monthly_averages
 from tierbook.demo.generator import generate
 
 AS_OF = date(2025, 12, 31)
-CARD = SEED_LADDERS[("bank_default", "card_tiers")]
-WEIGHTS = {
-    "demand_deposit": 1.0,
-    "time_deposit": 1.0,
-    "wealth_management": 0.5,
-    "fund": 0.5,
-    "insurance": 0.5,
-    "precious_metal": 0.5,
-    "loan": 0.0,
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,46 +33,9 @@ def run_dir(bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_batch(bank, out, "--balances", "daily", as_of=AS_OF.isoformat())
 
 
-def _level(x: float) -> int:
-    x = round(x, 2)
-    return max(i for i, (_, m) in enumerate(CARD) if x >= m)
-
-
-def _slow_down(months: list[float]) -> int:
-    """Fast up, slow down, written plainly: 3 below → watch, 3 more → best of last 6."""
-    level, run, quals = _level(months[0]), 0, [_level(months[0])]
-    for x in months[1:]:
-        q = _level(x)
-        quals.append(q)
-        if q > level:
-            level, run = q, 0
-        elif q == level:
-            run = 0
-        else:
-            run += 1
-            if run >= 6:
-                level, run = min(level, max(quals[-6:])), 0
-    return level
-
-
 def _independent_card_counts(bank: Path) -> dict[str, int]:
-    acc = pd.read_csv(bank / "accounts.csv", dtype=str)
-    cust = pd.read_csv(bank / "customers.csv", dtype=str)
-    bal = pd.read_parquet(bank / "balances_daily")
-    bal["date"] = pd.to_datetime(bal["date"])
-    bal = bal[(bal["date"] >= "2025-01-01") & (bal["date"] <= "2025-12-31")]
-    bal = bal.merge(acc[["account_id", "customer_id", "product_type"]], on="account_id")
-    bal["w"] = bal["balance"] * bal["product_type"].map(WEIGHTS)
-    bal["month"] = bal["date"].dt.month
-    sums = bal.groupby(["customer_id", "month"])["w"].sum().unstack(fill_value=0.0)
-    sums = sums.reindex(index=cust["customer_id"], columns=range(1, 13), fill_value=0.0)
-    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
-    avgs = sums.to_numpy() / days
-    counts: dict[str, int] = {}
-    for row in avgs:
-        name = CARD[_slow_down(list(row))][0]
-        counts[name] = counts.get(name, 0) + 1
-    return counts
+    levels = card_levels(monthly_averages(bank))
+    return {CARD[i][0]: int(n) for i, n in levels.value_counts().items()}
 
 
 def test_card_tier_counts_match_an_independent_recomputation(bank: Path, run_dir: Path) -> None:

@@ -49,8 +49,9 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "customers": 3,
         "ladders": ["card_tiers", "branch_bands"],
     }
-    summary = pd.DataFrame({"tier": ["普通", "金卡", "钻石"], "customers": [1, 1, 1],
-                            "share": [1 / 3, 1 / 3, 1 / 3]})  # fmt: skip
+    summary = pd.DataFrame(
+        {"tier": ["普通", "金卡", "钻石"], "customers": [1, 1, 1], "share": [1 / 3, 1 / 3, 1 / 3]}
+    )
     write_workbook(
         path,
         [

@@ -41,31 +41,91 @@ def base_rows() -> dict[str, list[dict[str, str]]]:
             {"branch_id": "B02", "name": "East", "city": ""},
         ],
         "staff": [
-            {"staff_id": "S1", "name": "Wang", "branch_id": "B01", "role": "rm",
-             "capacity": "100", "start_date": "2020-01-01", "end_date": ""},
-            {"staff_id": "S2", "name": "Li", "branch_id": "", "role": "personal_banking",
-             "capacity": "50", "start_date": "2020-01-01", "end_date": ""},
+            {
+                "staff_id": "S1",
+                "name": "Wang",
+                "branch_id": "B01",
+                "role": "rm",
+                "capacity": "100",
+                "start_date": "2020-01-01",
+                "end_date": "",
+            },
+            {
+                "staff_id": "S2",
+                "name": "Li",
+                "branch_id": "",
+                "role": "personal_banking",
+                "capacity": "50",
+                "start_date": "2020-01-01",
+                "end_date": "",
+            },
         ],
         "customers": [
-            {"customer_id": "C1", "kind": "individual", "name": "张三", "branch_id": "B01",
-             "open_date": "2020-01-01", "birth_date": "1949-12-31",
-             "id_number": "11010519491231002x", "phone": "+86 138-0013-8000",
-             "annual_income": "1,200,000.50", "listed_industry": "", "risk_preference": "C3"},
-            {"customer_id": "C2", "kind": "corporate", "name": "ACME", "branch_id": "B02",
-             "open_date": "2020/02/03", "birth_date": "", "id_number": "91350100M000100Y43",
-             "phone": "", "annual_income": "", "listed_industry": "是", "risk_preference": ""},
-            {"customer_id": "C3", "kind": "individual", "name": "李四", "branch_id": "B02",
-             "open_date": "2021-05-06", "birth_date": "", "id_number": ID_C3,
-             "phone": "13912345678", "annual_income": "", "listed_industry": "",
-             "risk_preference": ""},
+            {
+                "customer_id": "C1",
+                "kind": "individual",
+                "name": "张三",
+                "branch_id": "B01",
+                "open_date": "2020-01-01",
+                "birth_date": "1949-12-31",
+                "id_number": "11010519491231002x",
+                "phone": "+86 138-0013-8000",
+                "annual_income": "1,200,000.50",
+                "listed_industry": "",
+                "risk_preference": "C3",
+            },
+            {
+                "customer_id": "C2",
+                "kind": "corporate",
+                "name": "ACME",
+                "branch_id": "B02",
+                "open_date": "2020/02/03",
+                "birth_date": "",
+                "id_number": "91350100M000100Y43",
+                "phone": "",
+                "annual_income": "",
+                "listed_industry": "是",
+                "risk_preference": "",
+            },
+            {
+                "customer_id": "C3",
+                "kind": "individual",
+                "name": "李四",
+                "branch_id": "B02",
+                "open_date": "2021-05-06",
+                "birth_date": "",
+                "id_number": ID_C3,
+                "phone": "13912345678",
+                "annual_income": "",
+                "listed_industry": "",
+                "risk_preference": "",
+            },
         ],
         "accounts": [
-            {"account_id": "A1", "customer_id": "C1", "product_type": "demand_deposit",
-             "open_date": "2020-01-01", "maturity_date": "", "close_date": ""},
-            {"account_id": "A2", "customer_id": "C2", "product_type": "time_deposit",
-             "open_date": "2020-01-01", "maturity_date": "2021-01-01", "close_date": ""},
-            {"account_id": "A3", "customer_id": "C3", "product_type": "fund",
-             "open_date": "2021-05-06", "maturity_date": "", "close_date": ""},
+            {
+                "account_id": "A1",
+                "customer_id": "C1",
+                "product_type": "demand_deposit",
+                "open_date": "2020-01-01",
+                "maturity_date": "",
+                "close_date": "",
+            },
+            {
+                "account_id": "A2",
+                "customer_id": "C2",
+                "product_type": "time_deposit",
+                "open_date": "2020-01-01",
+                "maturity_date": "2021-01-01",
+                "close_date": "",
+            },
+            {
+                "account_id": "A3",
+                "customer_id": "C3",
+                "product_type": "fund",
+                "open_date": "2021-05-06",
+                "maturity_date": "",
+                "close_date": "",
+            },
         ],
         "balances_daily": [
             {"account_id": "A1", "date": "2025-01-01", "balance": "100"},
@@ -74,18 +134,31 @@ def base_rows() -> dict[str, list[dict[str, str]]]:
             {"account_id": "A3", "date": "2025-01-01", "balance": "900000"},
         ],
         "transactions": [
-            {"txn_id": "T1", "account_id": "A1", "date": "2025-01-02", "amount": "50.5",
-             "direction": "in", "channel": "mobile", "counterparty_type": "salary"},
+            {
+                "txn_id": "T1",
+                "account_id": "A1",
+                "date": "2025-01-02",
+                "amount": "50.5",
+                "direction": "in",
+                "channel": "mobile",
+                "counterparty_type": "salary",
+            },
         ],
         "income": [
-            {"customer_id": "C1", "month": "2025-01", "net_interest": "-3.5", "fees": "10",
-             "fee_waivers": "0", "rate_premium": "1"},
+            {
+                "customer_id": "C1",
+                "month": "2025-01",
+                "net_interest": "-3.5",
+                "fees": "10",
+                "fee_waivers": "0",
+                "rate_premium": "1",
+            },
         ],
         "referrals": [{"referrer_id": "C1", "referred_id": "C3", "date": "2021-05-06"}],
         "purchases": [
             {"purchase_id": "P1", "customer_id": "C3", "date": "2025-03-01", "amount": "1999"}
         ],
-    }  # fmt: skip
+    }
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], *, bom: bool = False) -> Path:
@@ -258,8 +331,15 @@ def test_row_gets_every_error_but_is_counted_once(tmp_path):
 def test_quarantine_reasons_hold_no_raw_personal_data(tmp_path):
     bad_id = ID_C3[:-1] + ("0" if ID_C3[-1] != "0" else "1")
     rows = broken_customer(id_number=bad_id, phone="1234567", birth_date="1999-01-01")
-    rows["customers"].append({**rows["customers"][0], "customer_id": "C8", "name": "王五",
-                              "id_number": "91350100M000100Y44", "kind": "corporate"})  # fmt: skip
+    rows["customers"].append(
+        {
+            **rows["customers"][0],
+            "customer_id": "C8",
+            "name": "王五",
+            "id_number": "91350100M000100Y44",
+            "kind": "corporate",
+        }
+    )
     ds = load_rows(tmp_path, rows)
     text = " ".join(ds.quarantine["reason"])
     for raw in (bad_id, "1234567", "91350100M000100Y44", "王五", "李四", "1999-01-01"):
@@ -396,8 +476,11 @@ def test_numeric_id_cell_in_excel_is_quarantined(tmp_path):
     q = ds.quarantine
     hit = q[q["code"] == "NUMERIC_ID_CELL"].iloc[0]
     assert (hit["file"], hit["sheet"], hit["line"], hit["column"]) == (
-        "customers.xlsx", "more", 2, "id_number"
-    )  # fmt: skip
+        "customers.xlsx",
+        "more",
+        2,
+        "id_number",
+    )
     assert clean_ids(ds, "customers", "customer_id") == {"C1", "C2", "C3"}
     assert_invariant(ds)
 
@@ -572,8 +655,10 @@ def test_check_keys_for_sets_aside_copied_part_and_conflicting_day(tmp_path):
     folder.mkdir()
     pq.write_table(pa.Table.from_pylist(balances), folder / "part-0.parquet")
     pq.write_table(pa.Table.from_pylist(balances), folder / "part-1.parquet")  # a copied part
-    conflict = [{"account_id": "A3", "date": "2025-01-02", "balance": "5"},
-                {"account_id": "A3", "date": "2025-01-02", "balance": "6"}]  # fmt: skip
+    conflict = [
+        {"account_id": "A3", "date": "2025-01-02", "balance": "5"},
+        {"account_id": "A3", "date": "2025-01-02", "balance": "6"},
+    ]
     pq.write_table(pa.Table.from_pylist(conflict), folder / "part-2.parquet")
     ds = load(data_dir)
     assert ds.tables["balances_daily"].count().execute() == 10

@@ -18,7 +18,7 @@ from tierbook.domain.assignment import (
     band_roles,
 )
 from tierbook.rules.loader import load_preset
-from tierbook.rules.models import Role
+from tierbook.rules.models import STAFF_ROLES, Role
 
 AS_OF = date(2025, 6, 30)
 LONG_AGO = date(2020, 1, 1)
@@ -98,8 +98,11 @@ def test_each_band_gets_its_roles_from_its_own_branch(roles, band, branch, expec
 
 def test_capacity_balancing_gives_loads_proportional_to_capacity(roles):
     # lowest load ÷ capacity first, ties by staff_id: A(1) B(2) C(3) -> A, B, C, C, B, C
-    staff = [person("A", Role.TELLER, capacity=1), person("B", Role.TELLER, capacity=2),
-             person("C", Role.TELLER, capacity=3)]  # fmt: skip
+    staff = [
+        person("A", Role.TELLER, capacity=1),
+        person("B", Role.TELLER, capacity=2),
+        person("C", Role.TELLER, capacity=3),
+    ]
     customers = [cust(f"C{i}", "0.1-5万") for i in range(6)]
     result = assign_staff(customers, roles, staff, AS_OF)
     assert result.loads() == {"A": 1, "B": 2, "C": 3}
@@ -141,7 +144,10 @@ def test_departure_moves_exactly_that_persons_customers_and_lists_them(roles):
     second = assign_staff(customers, roles, gone, AS_OF, previous=first.assignments)
     assert second.departed_customers == ("C0", "C2", "C4")
     assert [(m.customer_id, m.previous_staff_id, m.staff_id) for m in second.departures] == [
-        ("C0", "R1", "R2"), ("C2", "R1", "R2"), ("C4", "R1", "R2")]  # fmt: skip
+        ("C0", "R1", "R2"),
+        ("C2", "R1", "R2"),
+        ("C4", "R1", "R2"),
+    ]
     for a in second.assignments:
         if a.role == Role.RM and a.customer_id in r1_customers:
             assert a.reason == Reason.STAFF_LEFT
@@ -166,8 +172,12 @@ def test_band_change_keeps_rm_and_replaces_lobby_manager_by_rm_supervisor(roles)
         PreviousAssignment("C1", Role.RM, "R1", "20-50万"),
         PreviousAssignment("C1", Role.LOBBY_MANAGER, "L1", "20-50万"),
     ]
-    staff = [person("R0", Role.RM), person("R1", Role.RM), person("L1", Role.LOBBY_MANAGER),
-             person("S1", Role.RM_SUPERVISOR)]  # fmt: skip
+    staff = [
+        person("R0", Role.RM),
+        person("R1", Role.RM),
+        person("L1", Role.LOBBY_MANAGER),
+        person("S1", Role.RM_SUPERVISOR),
+    ]
     result = assign_staff([cust("C1", "50-300万", 600_000)], roles, staff, AS_OF, previous)
     rows = rows_of(result, "C1")
     assert set(rows) == {Role.RM, Role.RM_SUPERVISOR}
@@ -221,7 +231,11 @@ def test_capacity_cut_moves_the_smallest_customers_first(roles):
     customers = [cust(f"C{i}", "0.1-5万", aum=a) for i, a in enumerate([40e3, 10e3, 30e3, 20e3])]
     result = assign_staff(customers, roles, staff, AS_OF, previous)
     assert {a.customer_id: a.staff_id for a in result.assignments} == {
-        "C0": "T1", "C1": "T2", "C2": "T1", "C3": "T2"}  # fmt: skip
+        "C0": "T1",
+        "C1": "T2",
+        "C2": "T1",
+        "C3": "T2",
+    }
     moved = {m.customer_id: m.reason for m in result.moves}
     assert moved == {"C1": Reason.CAPACITY_OVERFLOW, "C3": Reason.CAPACITY_OVERFLOW}
     assert not any(a.over_capacity for a in result.assignments)
@@ -239,8 +253,9 @@ def test_over_capacity_person_keeps_customers_when_nobody_has_room(roles):
 
 def test_customer_who_moved_branch_gets_staff_of_the_new_branch(roles):
     previous = [PreviousAssignment("C1", Role.TELLER, "T1", "0.1-5万")]
-    result = assign_staff([cust("C1", "0.1-5万", branch="B2")], roles, BRANCH_STAFF, AS_OF,
-                          previous)  # fmt: skip
+    result = assign_staff(
+        [cust("C1", "0.1-5万", branch="B2")], roles, BRANCH_STAFF, AS_OF, previous
+    )
     row = rows_of(result, "C1")[Role.TELLER]
     assert (row.staff_id, row.reason) == ("T2", Reason.NEW)
     assert result.departures == ()
@@ -261,8 +276,8 @@ def test_unknown_band_and_duplicate_customer_are_refused(roles):
 
 
 @pytest.mark.slow
-def test_200k_customers_are_assigned_and_all_kept_on_a_second_run(roles):
-    """A bank-sized book (speed is for ``make bench``, not a timed assertion here)."""
+def test_a_second_run_over_200k_customers_keeps_every_assignment(roles):
+    # Speed belongs in the benchmarks; here the rule at a bank's size: nothing moves needlessly.
     bands = ["未维护", "0.1-5万", "5-20万", "20-50万", "50-300万", "300万+"]
     branches = [f"B{b:03d}" for b in range(100)]
     customers = [
@@ -272,7 +287,7 @@ def test_200k_customers_are_assigned_and_all_kept_on_a_second_run(roles):
     staff = [
         person(f"{b}-{r.value}-{n}", r, branch=b, capacity=200)
         for b in branches
-        for r in Role
+        for r in STAFF_ROLES
         if r != Role.PERSONAL_BANKING
         for n in range(4)
     ] + [person(f"HO-{n}", Role.PERSONAL_BANKING, branch="", capacity=5000) for n in range(10)]
@@ -289,9 +304,13 @@ def test_pandas_adapter_reads_contract_frames_and_returns_columns():
 
     ladder = load_preset("bank_default").rulebook.ladder("branch_bands")
     customers = pd.DataFrame(
-        {"customer_id": ["C1", "C2"], "branch_id": ["B1", "B1"],
-         "band": ["20-50万", "300万+"], "aum": [300_000.0, 5_000_000.0]}
-    )  # fmt: skip
+        {
+            "customer_id": ["C1", "C2"],
+            "branch_id": ["B1", "B1"],
+            "band": ["20-50万", "300万+"],
+            "aum": [300_000.0, 5_000_000.0],
+        }
+    )
     staff = pd.DataFrame(
         {
             "staff_id": ["R1", "L1", "M1", "S1", "P1"],

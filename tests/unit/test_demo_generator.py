@@ -113,8 +113,10 @@ def test_parquet_columns_and_types(bank: Path) -> None:
     for name in ("balances_daily", "balance_events"):
         schema = pq.read_schema(next((bank / name).glob("part-*.parquet")))
         assert [(f.name, str(f.type)) for f in schema] == [
-            ("account_id", "string"), ("date", "date32[day]"), ("balance", "double"),
-        ]  # fmt: skip
+            ("account_id", "string"),
+            ("date", "date32[day]"),
+            ("balance", "double"),
+        ]
     schema = pq.read_schema(next((bank / "transactions").glob("part-*.parquet")))
     assert schema.names == list(contract.TRANSACTIONS.names)
 

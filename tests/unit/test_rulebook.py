@@ -107,3 +107,123 @@ def test_hash_ignores_comments_and_key_order() -> None:
     assert (
         parse_rulebook(yaml.safe_dump(reordered, allow_unicode=True)).sha256 == load_preset().sha256
     )
+
+
+def test_a_rulebook_extending_a_preset_states_only_what_differs() -> None:
+    text = """
+extends: bank_default
+id: my-bank
+version: "1"
+ladders:
+  - id: card_tiers
+    levels:
+      - {name: 普通, min: 0}
+      - {name: 金卡, min: 80000}
+      - {name: 白金, min: 300000}
+      - {name: 黑金, min: 500000}
+      - {name: 钻石, min: 1000000}
+      - {name: 私人银行, min: 6000000}
+maintenance:
+  monthly_contact: {min_aum: 250000}
+"""
+    mine = parse_rulebook(text).rulebook
+    base = load_preset().rulebook
+    card = mine.ladder("card_tiers")
+    assert [lv.min for lv in card.levels] == [0, 80000, 300000, 500000, 1000000, 6000000]
+    assert card.policy == base.ladder("card_tiers").policy  # the rest of the ladder is kept
+    assert [lad.id for lad in mine.ladders] == [lad.id for lad in base.ladders]
+    assert mine.maintenance is not None and base.maintenance is not None
+    contact = base.maintenance.monthly_contact.model_copy(update={"min_aum": 250000})
+    assert mine.maintenance == base.maintenance.model_copy(update={"monthly_contact": contact})
+    assert mine.asset_weights == base.asset_weights
+
+
+def test_extending_an_unknown_preset_is_refused_with_the_names_known() -> None:
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook('extends: no_such\nid: x\nversion: "1"\n')
+    [(path, reason)] = info.value.problems
+    assert path == "extends"
+    assert "no_such" in reason and "bank_default" in reason
+
+
+def test_errors_in_an_extending_rulebook_name_the_merged_yaml_path() -> None:
+    text = """
+extends: bank_default
+id: my-bank
+version: "1"
+ladders:
+  - id: card_tiers
+    levels:
+      - {name: 普通, min: 0}
+      - {name: 金卡, min: 100000}
+      - {name: 白金, min: 100000}
+"""
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(text)
+    assert info.value.problems[0][0] == "ladders.card_tiers.levels"
+
+
+def test_bank_presets_state_the_key_customer_rules_and_retail_has_none() -> None:
+    for name in ("bank_default", "bank_variant_pb8m", "bank_variant_pb10m"):
+        kc = load_preset(name).rulebook.key_customers
+        assert kc is not None and kc.select.top_share == 0.2
+        assert kc.concentration.split.top == 0.2 and kc.concentration.split.bottom == 0.2
+    assert load_preset("retail_membership").rulebook.key_customers is None
+
+
+def test_score_weights_must_add_up_to_one() -> None:
+    doc = _default()
+    doc["key_customers"]["score"]["weights"]["profit"] = 0.5
+    [(path, reason)] = _problems(doc)
+    assert path == "key_customers.score.weights"
+    assert "add up to 1" in reason and "1.15" in reason
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "path"),
+    [
+        (("select", "top_share"), 0, "key_customers.select.top_share"),
+        (
+            ("detectors", "bulk", "min_peak_ratio"),
+            1.0,
+            "key_customers.detectors.bulk.min_peak_ratio",
+        ),
+        (("detectors", "bulk", "measurement"), "daily", "key_customers.detectors.bulk.measurement"),
+        (
+            ("detectors", "high_volume_low_profit", "min_volume_pct"),
+            1.5,
+            "key_customers.detectors.high_volume_low_profit.min_volume_pct",
+        ),
+        (("detectors", "peeler", "min_ratio"), -1, "key_customers.detectors.peeler.min_ratio"),
+        (("cross_sell", "roles", 0), "janitor", "key_customers.cross_sell.roles[0]"),
+        (
+            ("account_types", "advisory_products", 0),
+            "crypto",
+            "key_customers.account_types.advisory_products[0]",
+        ),
+    ],
+)
+def test_bad_key_customer_value_names_its_yaml_path(
+    where: tuple[str | int, ...], value: object, path: str
+) -> None:
+    doc = _default()
+    node = doc["key_customers"]
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    [(got, _reason)] = _problems(doc)
+    assert got == path
+
+
+def test_206020_split_must_leave_a_middle_group() -> None:
+    doc = _default()
+    doc["key_customers"]["concentration"]["split"] = {"top": 0.6, "bottom": 0.4}
+    [(path, reason)] = _problems(doc)
+    assert path == "key_customers.concentration.split" and "middle group" in reason
+
+
+def test_key_customer_ladder_must_exist() -> None:
+    doc = _default()
+    doc["key_customers"]["ladder"] = "nope"
+    [(_path, reason)] = _problems(doc)
+    assert "key_customers.ladder: unknown ladder 'nope'" in reason

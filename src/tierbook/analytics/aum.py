@@ -39,7 +39,7 @@ def account_bucket_sums_daily(
     """Balance-days per account and bucket from daily end-of-day balances.
 
     Also ``day_or`` and ``day_sum``: the OR and the SUM of ``2 ** (day of the window mod
-    32)`` over the bucket's rows (a bucket is at most 31 days). They differ exactly when a
+    31)`` over the bucket's rows (a bucket is at most 31 days). They differ exactly when a
     day appears twice: a duplicate key found in the same scan, with no extra pass. The sum
     is taken in float64, exact below 2**53.
 
@@ -49,13 +49,13 @@ def account_bucket_sums_daily(
     flag is false."""
     if row_flag is None:
         t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
-        day = t.date.delta(ibis.literal(cal.start), unit="day")
+        day = _day_number(t.date, cal)
         t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=_day_bit(day))
         extra: dict[str, Any] = {}
     else:
         t = balances
         inside = (t.date >= cal.start) & (t.date <= cal.as_of)
-        day = t.date.delta(ibis.literal(cal.start), unit="day")
+        day = _day_number(t.date, cal)
         t = t.mutate(
             bucket=ibis.ifelse(inside, _bucket_of_day(day, cal), -1).fill_null(-1).cast("int16"),
             day_bit=ibis.ifelse(inside, _day_bit(day), 0).fill_null(0),
@@ -63,14 +63,26 @@ def account_bucket_sums_daily(
         extra = {"n_ok": (~t[row_flag]).sum().cast("int64")}
     return t.group_by(["account_id", "bucket"]).aggregate(
         bd=t.balance.sum(),
-        day_or=t.day_bit.bit_or(),
+        day_or=bit_or(t.day_bit),
         day_sum=t.day_bit.cast("float64").sum(),
         **extra,
     )
 
 
+def _day_number(date: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
+    return date.delta(ibis.literal(cal.start), unit="day").cast("int32")  # Spark: INT index
+
+
 def _day_bit(day: ir.IntegerValue) -> ir.IntegerValue:
-    return ibis.literal(1, "int64") << (day % 32).cast("int64")
+    # Bits 0..30: a bucket's (at most 31) consecutive days differ mod 31, and the bit fits
+    # the plain INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
+    return ibis.literal(1) << (day % 31)
+
+
+@ibis.udf.agg.builtin(name="bit_or")
+def bit_or(x: int) -> int:
+    """The engine's own ``bit_or`` aggregate (DuckDB, PostgreSQL and Spark SQL all have one;
+    Ibis 12 compiles ``.bit_or()`` for the first two only)."""
 
 
 def _bucket_of_day(day: ir.IntegerValue, cal: ReviewCalendar) -> ir.IntegerValue:

@@ -19,12 +19,20 @@ from tierbook.rules.models import AumMeasure, Ladder, Period
 class BucketSums:
     """Balance-days per customer, asset class and bucket, kept as narrow arrays (one entry
     per combination the engine returned), with the weighted matrix ``[customers, buckets]``.
+
+    Sums are held in whole cents (the engine's float sums rounded to the cent: balances are
+    amounts in cents, and a float sum of a few hundred of them is far closer than half a cent
+    to the exact sum). Sums of whole cents are exact in float64 below 2**53 in any order, and
+    so are weighted sums when the weights are binary fractions (1, 0.5, 0.25 … — the
+    presets'): the batch and the incremental close (``tierbook.batch.close``) then agree to
+    the last bit however their additions are ordered.
     """
 
     def __init__(self, n_customers: int, n_buckets: int, weights: dict[str, float]) -> None:
         self.n, self.n_buckets = n_customers, n_buckets
         self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._cents: np.ndarray | None = None  # weighted cents, summed once over the batches
         self._weighted: np.ndarray | None = None
         self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
 
@@ -40,7 +48,9 @@ class BucketSums:
         keep = (k >= 0) & (b >= 0)  # bucket -1: rows outside the window (``n_ok`` only)
         rows, k, b = rows[keep], k[keep], b[keep]
         bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
+        bd = np.round(bd * 100.0)  # whole cents
         self._parts.append((rows, k, b, bd))
+        self._cents = None
         self._weighted = None
         if "duplicate_days" not in batch.schema.names:
             return []
@@ -48,15 +58,29 @@ class BucketSums:
         return list(index[rows[dup]])
 
     @property
-    def weighted(self) -> np.ndarray:
-        """Weighted balance-days ``[customers, buckets]``, summed once over every batch."""
-        if self._weighted is None:
+    def weighted_cents(self) -> np.ndarray:
+        """Weighted balance-days ``[customers, buckets]`` in whole cents, summed once over
+        every batch (adding a batch afterwards sums them again)."""
+        if self._cents is None:
             out = np.zeros(self.n * self.n_buckets)
             for rows, k, b, bd in self._parts:
                 flat = rows.astype(np.int64) * self.n_buckets + b
                 out += np.bincount(flat, weights=bd * self._w[k], minlength=out.size)
-            self._weighted = out.reshape(self.n, self.n_buckets)
+            self._cents = out.reshape(self.n, self.n_buckets)
+        return self._cents
+
+    @property
+    def weighted(self) -> np.ndarray:
+        """Weighted balance-days ``[customers, buckets]`` in CNY."""
+        if self._weighted is None:
+            self._weighted = self.weighted_cents / 100.0
         return self._weighted
+
+    def set_weighted_cents(self, bucket: int, cents: np.ndarray) -> None:
+        """Replace one bucket's weighted cents (the close splits a month at the rolling-365
+        cut from its own daily sums)."""
+        self.weighted_cents[:, bucket] = cents
+        self._weighted = None
 
     def class_sums(self, buckets: list[int]) -> np.ndarray:
         """Balance-days per customer and class over ``buckets``: ``[customers, classes]``."""
@@ -67,7 +91,7 @@ class BucketSums:
             sel = chosen[b]
             flat = rows[sel].astype(np.int64) * len(CLASSES) + k[sel]
             out += np.bincount(flat, weights=bd[sel], minlength=out.size)
-        return out.reshape(self.n, len(CLASSES))
+        return out.reshape(self.n, len(CLASSES)) / 100.0
 
     def class_average(self, cal: ReviewCalendar, period: str) -> np.ndarray:
         """Daily average per customer and class over ``period`` ending at the as-of date."""

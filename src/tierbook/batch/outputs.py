@@ -11,7 +11,9 @@ from typing import Any
 
 import pandas as pd
 
+from tierbook.batch.analyses import write_analyses
 from tierbook.batch.run import RunResult
+from tierbook.batch.value_outputs import merge_manifest, write_value_outputs
 
 PARQUET_RESULTS = (
     "customers",
@@ -34,6 +36,10 @@ LIBRARIES = (
     "pydantic",
     "lunardate",
     "xlsxwriter",
+    "networkx",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
 )
 
 
@@ -52,7 +58,9 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
         result.rulebook.rulebook.model_dump_json(indent=2), encoding="utf-8"
     )
     counts["quarantine"] = len(result.quarantine)
-    manifest = build_manifest(result, counts)
+    value = write_value_outputs(result.value, out) if result.value is not None else None
+    manifest = merge_manifest(build_manifest(result, counts), value)
+    manifest["outputs"].update(write_analyses(result, out))
     if excel:
         from tierbook.report.workbook import write_run_workbook
 

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from tierbook.analytics import aum as aum_expr
-from tierbook.analytics.backends import duckdb as duck
+from tierbook.analytics.backends.engine import record_batches
 from tierbook.analytics.purchases import monthly_purchases
+from tierbook.batch.analyses import Analyses, analysis_tables, run_analyses
 from tierbook.batch.maintain import assign_and_plan
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
@@ -33,6 +34,7 @@ from tierbook.batch.tiering import (
     tier_frame,
     tier_purchase_ladder,
 )
+from tierbook.batch.value import ValueResult, value_step
 from tierbook.domain.periods import review_calendar
 from tierbook.ingest.dataset import Dataset
 from tierbook.rules.loader import LoadedRulebook
@@ -62,6 +64,8 @@ class RunResult:
     files: list[dict[str, Any]]
     balance_form: str
     timings: dict[str, float] = field(default_factory=dict)
+    value: ValueResult | None = None  # key customers, fake-big flags, concentration
+    analyses: Analyses = field(default_factory=Analyses)  # churn, segments, membership
 
 
 class Timer:
@@ -84,11 +88,22 @@ def tables_needed(loaded: LoadedRulebook) -> set[str]:
     needed = {"transactions"} if rb.maintenance is not None else set()
     if any(isinstance(lad.measure, PurchaseMeasure) for lad in rb.ladders):
         needed.add("purchases")
-    return needed
+    if rb.key_customers is not None:
+        needed |= {"transactions", "income", "referrals"}
+    return needed | analysis_tables(rb)
+
+
+SumsSource = Callable[[Any, pd.Index], BucketSums]
+"""Given the review calendar and the customer ids, the bucket sums (the incremental close
+passes its own; by default one scan of the balances)."""
 
 
 def compute_tiers(
-    ds: Dataset, as_of: date, loaded: LoadedRulebook, timer: Timer
+    ds: Dataset,
+    as_of: date,
+    loaded: LoadedRulebook,
+    timer: Timer,
+    sums_source: SumsSource | None = None,
 ) -> tuple[pd.DataFrame, dict[str, LadderResult], BucketSums, Any]:
     """Customers' averages and every ladder's tier path."""
     rb = loaded.rulebook
@@ -100,7 +115,11 @@ def compute_tiers(
     customers = customers.sort_values("customer_id", ignore_index=True)
     index = pd.Index(customers["customer_id"])
     with timer.stage("aggregate balances"):
-        sums = _bucket_sums(ds, cal, index, {k.value: v for k, v in rb.asset_weights.items()})
+        weights = {k.value: v for k, v in rb.asset_weights.items()}
+        if sums_source is None:
+            sums = _bucket_sums(ds, cal, index, weights)
+        else:
+            sums = sums_source(cal, index)
     with timer.stage("tier ladders"):
         results: dict[str, LadderResult] = {}
         for lad in rb.ladders:
@@ -161,7 +180,7 @@ def _stream(
     expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
     sums = BucketSums(len(index), len(cal.buckets), weights)
     flagged: list[str] = []
-    for batch in duck.record_batches(ds.con, expr):
+    for batch in record_batches(ds.con, expr):
         flagged += sums.add(batch, index)
     return sums, flagged
 
@@ -187,11 +206,16 @@ def run_batch(
     *,
     previous_assignments: pd.DataFrame | None = None,
     progress: Progress | None = None,
+    sums_source: SumsSource | None = None,
+    maintenance_ds: Dataset | None = None,
 ) -> RunResult:
-    """Run the whole chain for ``as_of`` on a loaded dataset."""
+    """Run the whole chain for ``as_of`` on a loaded dataset (``sums_source`` and
+    ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
+    whose dataset holds only the day's rows) the value step and the analyses, which read the
+    whole year's balances and transactions, are left to the next full run."""
     timer = Timer(progress)
     stamp = loaded.stamp
-    customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer)
+    customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer, sums_source)
     ds.finish_checks()  # no-op once the scan above settled them: the quarantine is complete
     index = pd.Index(customers["customer_id"])
     with timer.stage("tier results"):
@@ -207,7 +231,15 @@ def run_batch(
         )
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
-        maint = assign_and_plan(ds, as_of, loaded, customers, results, cal, previous_assignments)
+        maint = assign_and_plan(
+            maintenance_ds or ds, as_of, loaded, customers, results, cal, previous_assignments
+        )
+    value, analyses = None, Analyses()
+    if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
+        with timer.stage("value score, key customers, fake-big flags"):
+            value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
+        with timer.stage("analyses: churn, segments, membership"):
+            analyses = run_analyses(ds, as_of, loaded, customers, results, sums, cal)
     return RunResult(
         as_of=as_of,
         rulebook=loaded,
@@ -226,6 +258,8 @@ def run_batch(
         files=[dataclasses.asdict(f) for f in ds.files],
         balance_form=ds.balance_form,
         timings=timer.timings,
+        value=value,
+        analyses=analyses,
     )
 
 

@@ -44,18 +44,33 @@ class Holdings:
     payout: np.ndarray  # -1 none, 0 to own demand account, 1 to another bank
 
     @classmethod
-    def build(cls, cust: np.ndarray, prod: np.ndarray, level: np.ndarray, open_day: np.ndarray,
-              **kw: np.ndarray) -> Holdings:  # fmt: skip
+    def build(
+        cls,
+        cust: np.ndarray,
+        prod: np.ndarray,
+        level: np.ndarray,
+        open_day: np.ndarray,
+        **kw: np.ndarray,
+    ) -> Holdings:
         n = len(cust)
         p = prod.astype(np.int64)
         base = {
-            "maturity": np.full(n, NO_DAY), "close": np.full(n, NO_DAY),
-            "lam": np.zeros(n), "sigma": SIGMA[p], "style": STYLE[p],
-            "term": np.zeros(n, dtype=np.int64), "payout": np.full(n, -1),
-        }  # fmt: skip
+            "maturity": np.full(n, NO_DAY),
+            "close": np.full(n, NO_DAY),
+            "lam": np.zeros(n),
+            "sigma": SIGMA[p],
+            "style": STYLE[p],
+            "term": np.zeros(n, dtype=np.int64),
+            "payout": np.full(n, -1),
+        }
         base.update(kw)
-        return cls(cust.astype(np.int64), p, level.astype(float), open_day.astype(np.int64),
-                   **{k: np.asarray(v) for k, v in base.items()})  # fmt: skip
+        return cls(
+            cust.astype(np.int64),
+            p,
+            level.astype(float),
+            open_day.astype(np.int64),
+            **{k: np.asarray(v) for k, v in base.items()},
+        )
 
     def __len__(self) -> int:
         return len(self.cust)
@@ -98,9 +113,12 @@ def _term_dates(rng: np.random.Generator, prod: np.ndarray, cust_open: np.ndarra
     term = np.where(
         prod == TIME,
         rng.choice([365, 730, 1095, 1825], n, p=[0.45, 0.2, 0.3, 0.05]),
-        np.where(prod == WM, rng.choice([91, 182, 365], n, p=[0.3, 0.4, 0.3]),
-                 rng.integers(10, 21, n) * 365),
-    )  # fmt: skip
+        np.where(
+            prod == WM,
+            rng.choice([91, 182, 365], n, p=[0.3, 0.4, 0.3]),
+            rng.integers(10, 21, n) * 365,
+        ),
+    )
     soon = rng.random(n) < np.where(prod == INSURANCE, 0.08, np.where(prod == WM, 0.8, 0.7))
     maturity = np.where(
         soon,
@@ -163,8 +181,11 @@ def normal_holdings(
         is_extra = np.concatenate([is_extra, np.ones(len(pos), dtype=bool)])
     # loans (not AUM): mortgages for some individuals, credit lines for many corporates
     loan_c = np.flatnonzero(rng.random(n) < np.where(ind, 0.06, 0.45))
-    loan_level = np.where(corporate[loan_c], wealth[loan_c] * rng.uniform(1.0, 5.0, len(loan_c)),
-                          rng.uniform(2e5, 1.5e6, len(loan_c)))  # fmt: skip
+    loan_level = np.where(
+        corporate[loan_c],
+        wealth[loan_c] * rng.uniform(1.0, 5.0, len(loan_c)),
+        rng.uniform(2e5, 1.5e6, len(loan_c)),
+    )
     ci = np.concatenate([ci, loan_c])
     pi = np.concatenate([pi, np.full(len(loan_c), LOAN)])
     level = np.concatenate([level, loan_level])
@@ -199,10 +220,19 @@ def normal_holdings(
         [pi == DEMAND, pi == WM, pi == FUND, pi == METAL, pi == LOAN],
         [np.where(corporate[ci], 60 + 100 * act, 10 + 36 * act), 2.0, 12.0, 4.0, 12.0],
         0.0,
-    )  # fmt: skip
+    )
     sigma = SIGMA[pi] * np.where(corporate[ci] & (pi == DEMAND), 0.7, 1.0)
-    return Holdings.build(cust[ci], pi, level, open_day, maturity=maturity, close=close, lam=lam,
-                          sigma=sigma, term=term)  # fmt: skip
+    return Holdings.build(
+        cust[ci],
+        pi,
+        level,
+        open_day,
+        maturity=maturity,
+        close=close,
+        lam=lam,
+        sigma=sigma,
+        term=term,
+    )
 
 
 def settle_maturities(rng: np.random.Generator, h: Holdings, days: int) -> Holdings:
@@ -221,10 +251,17 @@ def settle_maturities(rng: np.random.Generator, h: Holdings, days: int) -> Holdi
             break
         grown = src.level * (1.0 + RATE[src.prod] * src.term / 365.0)
         new = Holdings.build(
-            src.cust, src.prod, np.round(grown, 2), src.maturity,
-            maturity=src.maturity + src.term, close=np.full(len(src), NO_DAY), lam=src.lam,
-            sigma=src.sigma, style=src.style, term=src.term,
-        )  # fmt: skip
+            src.cust,
+            src.prod,
+            np.round(grown, 2),
+            src.maturity,
+            maturity=src.maturity + src.term,
+            close=np.full(len(src), NO_DAY),
+            lam=src.lam,
+            sigma=src.sigma,
+            style=src.style,
+            term=src.term,
+        )
         parts.append(new)
         current = new
     out = Holdings.concat(parts)

@@ -75,9 +75,15 @@ def holdings(rng: np.random.Generator, plan: Plan, cust_open: np.ndarray, days: 
     parts: list[Holdings] = []
 
     def add(
-        cust: np.ndarray, prod: int, level: np.ndarray, *, lam: float = 0.0, sigma: float = 0.0,
-        style: int | None = None, maturity: np.ndarray | None = None,
-    ) -> None:  # fmt: skip
+        cust: np.ndarray,
+        prod: int,
+        level: np.ndarray,
+        *,
+        lam: float = 0.0,
+        sigma: float = 0.0,
+        style: int | None = None,
+        maturity: np.ndarray | None = None,
+    ) -> None:
         if len(cust) == 0:
             return
         n = len(cust)

@@ -77,9 +77,9 @@ def generate(
     sites = staff.branch_sites(branches)
     writers = Writers(out, forms)
     summary = DemoSummary(out=out)
-    writers.write_csv_rows("branches", [
-        {"branch_id": s.branch_id, "name": s.name, "city": s.city} for s in sites
-    ])  # fmt: skip
+    writers.write_csv_rows(
+        "branches", [{"branch_id": s.branch_id, "name": s.name, "city": s.city} for s in sites]
+    )
     writers.write_csv_rows(
         "staff",
         staff.make_staff(
@@ -137,13 +137,21 @@ def _chunk(run: _Run, rng: np.random.Generator, ci: int, n_ind: int, n_corp: int
     n = n_ind + n_corp
     branch_of = rng.choice(len(sites), n, p=staff.branch_weights(len(sites)))
     ind = people.make_individuals(
-        rng, n_ind, year=year, sites=sites, branch_of=branch_of[:n_ind],
+        rng,
+        n_ind,
+        year=year,
+        sites=sites,
+        branch_of=branch_of[:n_ind],
         wealth=wealth.sample_wealth(rng, n_ind),
-    )  # fmt: skip
+    )
     corp = people.make_corporates(
-        rng, n_corp, year=year, sites=sites, branch_of=branch_of[n_ind:],
+        rng,
+        n_corp,
+        year=year,
+        sites=sites,
+        branch_of=branch_of[n_ind:],
         wealth=wealth.sample_corporate_wealth(rng, n_corp),
-    )  # fmt: skip
+    )
     cols = {k: ind.columns[k] + corp.columns[k] for k in ind.columns}
     open_day = (np.r_[ind.open_day, corp.open_day] - np.datetime64(f"{year}-01-01")).astype(
         np.int64
@@ -160,13 +168,20 @@ def _chunk(run: _Run, rng: np.random.Generator, ci: int, n_ind: int, n_corp: int
     planted = np.zeros(n, bool)
     planted[plan.cust] = True
     normal = np.flatnonzero(~planted)
-    h = acc.Holdings.concat([
-        acc.normal_holdings(
-            rng, normal, wealth=target[normal], activity=activity[normal],
-            cust_open=open_day[normal], corporate=corporate[normal], days=days,
-        ),
-        cases.holdings(rng, plan, open_day, days),
-    ])  # fmt: skip
+    h = acc.Holdings.concat(
+        [
+            acc.normal_holdings(
+                rng,
+                normal,
+                wealth=target[normal],
+                activity=activity[normal],
+                cust_open=open_day[normal],
+                corporate=corporate[normal],
+                days=days,
+            ),
+            cases.holdings(rng, plan, open_day, days),
+        ]
+    )
     h = acc.settle_maturities(rng, h.take(np.lexsort((h.open_day, h.prod, h.cust))), days)
     drift = np.where(corporate, rng.normal(0, 0.25, n), rng.normal(0, 0.2, n)) * ~planted
     book = paths.simulate(rng, h, days, drift)
@@ -189,9 +204,15 @@ def _chunk(run: _Run, rng: np.random.Generator, ci: int, n_ind: int, n_corp: int
     deposit = np.isin(h.prod, acc.DEPOSITS)
     a, d, delta = paths.deltas(book, h, deposit)
     t = txns.build(
-        rng, a, d, delta, override=book.cp[a, d].astype(np.int64), time_deposit=h.prod == acc.TIME,
-        corporate=corporate[h.cust], extra=plan.extra,
-    )  # fmt: skip
+        rng,
+        a,
+        d,
+        delta,
+        override=book.cp[a, d].astype(np.int64),
+        time_deposit=h.prod == acc.TIME,
+        corporate=corporate[h.cust],
+        extra=plan.extra,
+    )
     writers.write_txns(ci, acct_ids, t, offsets["txn"], epoch)
     offsets["txn"] += len(t.acct)
 
@@ -214,9 +235,14 @@ def _chunk(run: _Run, rng: np.random.Generator, ci: int, n_ind: int, n_corp: int
 
 
 def _accounts(
-    rng: np.random.Generator, h: acc.Holdings, acct_ids: list[str], *, cust_ids: list[str],
-    corporate: np.ndarray, epoch: int,
-) -> dict[str, list[object]]:  # fmt: skip
+    rng: np.random.Generator,
+    h: acc.Holdings,
+    acct_ids: list[str],
+    *,
+    cust_ids: list[str],
+    corporate: np.ndarray,
+    epoch: int,
+) -> dict[str, list[object]]:
     names = []
     pick = rng.integers(0, 1000, len(h))
     for prod, term, corp, k in zip(h.prod, h.term, corporate[h.cust], pick, strict=True):

@@ -68,8 +68,13 @@ def make_staff(
             for _ in range(heads):
                 rows.append({"branch_id": site.branch_id, "role": role, "capacity": cap})
     for _ in range(2):
-        rows.append({"branch_id": None, "role": "personal_banking",
-                     "capacity": _capacity(customers, (3_000_000.0, math.inf), 2)})  # fmt: skip
+        rows.append(
+            {
+                "branch_id": None,
+                "role": "personal_banking",
+                "capacity": _capacity(customers, (3_000_000.0, math.inf), 2),
+            }
+        )
     names = person_names(rng, rng.random(len(rows)) < 0.5)
     for i, row in enumerate(rows):
         row["staff_id"] = f"S{i + 1:04d}"

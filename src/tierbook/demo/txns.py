@@ -21,14 +21,16 @@ _IN = np.array([0.15, 0.12, 0.25, 0.05, 0.33, 0.10])
 _OUT = np.array([0.12, 0.12, 0.20, 0.48, 0.0, 0.08])
 # channel probabilities per counterparty, in the order of TXN_CHANNELS:
 # counter atm mobile online pos transfer
-_CHANNEL = np.array([
-    [0.25, 0.15, 0.60, 0.00, 0.00, 0.00],  # own
-    [0.10, 0.00, 0.50, 0.00, 0.00, 0.40],  # internal
-    [0.15, 0.00, 0.45, 0.25, 0.00, 0.15],  # other_bank
-    [0.00, 0.00, 0.35, 0.05, 0.60, 0.00],  # merchant
-    [0.00, 0.00, 0.00, 0.00, 0.00, 1.00],  # salary
-    [0.00, 0.00, 0.40, 0.60, 0.00, 0.00],  # securities
-])  # fmt: skip
+_CHANNEL = np.array(
+    [
+        [0.25, 0.15, 0.60, 0.00, 0.00, 0.00],  # own
+        [0.10, 0.00, 0.50, 0.00, 0.00, 0.40],  # internal
+        [0.15, 0.00, 0.45, 0.25, 0.00, 0.15],  # other_bank
+        [0.00, 0.00, 0.35, 0.05, 0.60, 0.00],  # merchant
+        [0.00, 0.00, 0.00, 0.00, 0.00, 1.00],  # salary
+        [0.00, 0.00, 0.40, 0.60, 0.00, 0.00],  # securities
+    ]
+)
 
 
 @dataclass

@@ -22,9 +22,16 @@ CORPORATE_SIGMA = 1.6
 
 # Levels whose presence is guaranteed per chunk: card tiers and branch bands together.
 GUARANTEED_FLOORS: tuple[float, ...] = (
-    1_000.0, 50_000.0, 100_000.0, 200_000.0, 300_000.0, 500_000.0, 1_000_000.0,
-    3_000_000.0, 6_000_000.0,
-)  # fmt: skip
+    1_000.0,
+    50_000.0,
+    100_000.0,
+    200_000.0,
+    300_000.0,
+    500_000.0,
+    1_000_000.0,
+    3_000_000.0,
+    6_000_000.0,
+)
 
 
 def _norm_sf(z: float) -> float:

@@ -24,9 +24,15 @@ if TYPE_CHECKING:
 CSV_TABLES = ("branches", "staff", "customers", "accounts", "income", "referrals", "truth/labels")
 LARGE = {"daily": "balances_daily", "events": "balance_events"}
 _ARROW = {
-    "text": pa.string(), "id_text": pa.string(), "enum": pa.string(), "month": pa.string(),
-    "int": pa.int64(), "decimal": pa.decimal128(18, 2), "date": pa.date32(), "bool": pa.bool_(),
-}  # fmt: skip
+    "text": pa.string(),
+    "id_text": pa.string(),
+    "enum": pa.string(),
+    "month": pa.string(),
+    "int": pa.int64(),
+    "decimal": pa.decimal128(18, 2),
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+}
 _LABELS = pa.schema([("customer_id", pa.string()), ("label", pa.string()), ("detail", pa.string())])
 
 
@@ -91,15 +97,21 @@ class Writers:
         self.rows[name] += tbl.num_rows
 
     def write_balances(
-        self, name: str, chunk: int, acct_ids: pa.Array,
-        rows: tuple[np.ndarray, np.ndarray, np.ndarray], epoch: int,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        chunk: int,
+        acct_ids: pa.Array,
+        rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+        epoch: int,
+    ) -> None:
         a, d, balance = rows
-        tbl = pa.table({
-            "account_id": acct_ids.take(pa.array(a.astype(np.int64))),
-            "date": pa.array((d + epoch).astype(np.int32)).cast(pa.date32()),
-            "balance": pa.array(balance.astype(np.float64)),
-        })  # fmt: skip
+        tbl = pa.table(
+            {
+                "account_id": acct_ids.take(pa.array(a.astype(np.int64))),
+                "date": pa.array((d + epoch).astype(np.int32)).cast(pa.date32()),
+                "balance": pa.array(balance.astype(np.float64)),
+            }
+        )
         self._part(name, chunk, tbl)
 
     def write_txns(self, chunk: int, acct_ids: pa.Array, t: Txns, offset: int, epoch: int) -> None:
@@ -107,15 +119,19 @@ class Writers:
         txn_id = pc.binary_join_element_wise(
             "T", pc.utf8_lpad(pc.cast(seq, pa.string()), 12, "0"), ""
         )
-        tbl = pa.table({
-            "txn_id": txn_id,
-            "account_id": acct_ids.take(pa.array(t.acct.astype(np.int64))),
-            "date": pa.array((t.day + epoch).astype(np.int32)).cast(pa.date32()),
-            "amount": pa.array(t.amount.astype(np.float64)),
-            "direction": pa.array(DIRECTIONS).take(pa.array(t.out.astype(np.int8))),
-            "channel": pa.array(TXN_CHANNELS).take(pa.array(t.channel.astype(np.int8))),
-            "counterparty_type": pa.array(COUNTERPARTY_TYPES).take(pa.array(t.cp.astype(np.int8))),
-        })  # fmt: skip
+        tbl = pa.table(
+            {
+                "txn_id": txn_id,
+                "account_id": acct_ids.take(pa.array(t.acct.astype(np.int64))),
+                "date": pa.array((t.day + epoch).astype(np.int32)).cast(pa.date32()),
+                "amount": pa.array(t.amount.astype(np.float64)),
+                "direction": pa.array(DIRECTIONS).take(pa.array(t.out.astype(np.int8))),
+                "channel": pa.array(TXN_CHANNELS).take(pa.array(t.channel.astype(np.int8))),
+                "counterparty_type": pa.array(COUNTERPARTY_TYPES).take(
+                    pa.array(t.cp.astype(np.int8))
+                ),
+            }
+        )
         self._part("transactions", chunk, tbl)
 
     def close(self) -> None:

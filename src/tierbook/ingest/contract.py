@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tierbook.rules.models import AssetClass, Role
+from tierbook.rules.models import STAFF_ROLES, AssetClass
 
 ColType = Literal["text", "id_text", "int", "decimal", "date", "month", "bool", "enum"]
 
@@ -59,7 +59,7 @@ class Table:
 
 
 PRODUCT_TYPES = tuple(c.value for c in AssetClass)
-ROLES = tuple(r.value for r in Role)
+ROLES = tuple(r.value for r in STAFF_ROLES)
 
 BRANCHES = Table(
     "branches",
@@ -242,9 +242,42 @@ PURCHASES = Table(
         Column("customer_id", "id_text", references="customers.customer_id"),
         Column("date", "date"),
         Column("amount", "decimal", doc="> 0"),
+        Column("category", "text", required=False, doc="product category (membership analysis)"),
+        Column("items", "int", required=False, doc="items in the purchase, > 0"),
+        Column(
+            "discount",
+            "decimal",
+            required=False,
+            doc="share off the list price, 0-1 (0: full price; promotion purchases > 0)",
+        ),
+        Column("new_arrival", "bool", required=False, doc="bought from the season's new arrivals"),
     ),
     key=("purchase_id",),
     doc="Purchases, for purchase-based ladders such as retail membership.",
+    optional=True,
+)
+
+CONTACTS = Table(
+    "contacts",
+    (
+        Column("contact_id", "id_text"),
+        Column("customer_id", "id_text", references="customers.customer_id"),
+        Column("staff_id", "id_text", required=False, references="staff.staff_id"),
+        Column("date", "date"),
+        Column("channel", "enum", enum=CHANNELS, required=False),
+        Column("purpose", "text", required=False),
+        Column("outcome", "text", required=False),
+        Column(
+            "reason_code",
+            "text",
+            required=False,
+            doc="why a leaving customer is leaving, one of the rulebook's churn.reason_codes "
+            "(e.g. rate, service, competitor, relocation, life_event, other)",
+        ),
+    ),
+    key=("contact_id",),
+    doc="Contact log (我的客户 work log): every contact with a customer. Optional; the churn "
+    "report takes a leaving customer's reason from its contacts when they name one.",
     optional=True,
 )
 
@@ -259,6 +292,7 @@ TABLES: tuple[Table, ...] = (
     INCOME,
     REFERRALS,
     PURCHASES,
+    CONTACTS,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 FORMATS = (".csv", ".xlsx", ".parquet")

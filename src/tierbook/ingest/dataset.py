@@ -40,7 +40,16 @@ from tierbook.ingest.validate import (
 BalanceForm = Literal["daily", "events"]
 REQUIRED_TABLES = ("branches", "staff", "customers", "accounts")
 BALANCE_TABLES: dict[str, str] = {"daily": "balances_daily", "events": "balance_events"}
-SMALL_ORDER = ("branches", "staff", "customers", "accounts", "income", "referrals", "purchases")
+SMALL_ORDER = (
+    "branches",
+    "staff",
+    "customers",
+    "accounts",
+    "income",
+    "referrals",
+    "purchases",
+    "contacts",
+)
 KEYS_LEFT_TO_ENGINE = ("balances_daily",)
 """Large tables whose duplicate keys the engine detects; see ``Dataset.check_keys_for``."""
 DEFERRABLE = ("balances_daily",)

@@ -136,8 +136,10 @@ def _cell(text: str) -> str:
 
 
 def _table(table: Table) -> str:
-    flags = ["large, validated set-based" if table.large else "", "optional" if table.optional
-             else "required"]  # fmt: skip
+    flags = [
+        "large, validated set-based" if table.large else "",
+        "optional" if table.optional else "required",
+    ]
     lines = [
         f"### `{table.name}`",
         "",

@@ -21,12 +21,32 @@ from tierbook.ingest.contract import Column
 from tierbook.ingest.sql import lit, q, strip_sql, whitespace_class
 
 _FLOATS = ("FLOAT", "DOUBLE", "REAL")
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-             "UINTEGER", "UBIGINT", "UHUGEINT")  # fmt: skip
+_INTEGERS = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
 _BOOLS = {
-    "true": True, "false": False, "1": True, "0": False, "是": True, "否": False,
-    "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
-}  # fmt: skip
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "是": True,
+    "否": False,
+    "y": True,
+    "n": False,
+    "yes": True,
+    "no": False,
+    "t": True,
+    "f": False,
+}
 
 REASONS = {
     "REQUIRED": "required value is empty",

@@ -96,15 +96,30 @@ def identity_checks(number: str, kind: str, birth: str, born: str, check: str) -
     rules = [
         ("id_fmt", "id_number", "ID_FORMAT", ID_FORMAT, bad_id),
         ("id_nodate", "id_number", "ID_BIRTHDATE", ID_NO_DATE, f"{shaped} AND {born} IS NULL"),
-        ("id_old", "id_number", "ID_BIRTHDATE", ID_BEFORE_1900,
-         f"{shaped} AND {born} IS NOT NULL AND year({born}) < 1900"),
+        (
+            "id_old",
+            "id_number",
+            "ID_BIRTHDATE",
+            ID_BEFORE_1900,
+            f"{shaped} AND {born} IS NOT NULL AND year({born}) < 1900",
+        ),
         ("id_sum", "id_number", "ID_CHECKSUM", ID_CHECKSUM, f"{dated} AND {check} <> {last}"),
-        ("birth", "birth_date", "BIRTHDATE_MISMATCH", MISMATCH,
-         f"{valid_id} AND {birth} IS NOT NULL AND {birth} <> {born}"),
+        (
+            "birth",
+            "birth_date",
+            "BIRTHDATE_MISMATCH",
+            MISMATCH,
+            f"{valid_id} AND {birth} IS NOT NULL AND {birth} <> {born}",
+        ),
         ("uscc_fmt", "id_number", "USCC_FORMAT", USCC_FORMAT, bad_uscc),
-        ("uscc_sum", "id_number", "USCC_CHECKSUM", USCC_CHECKSUM + PILOT_NOTE,
-         f"{uscc} AND {check} <> {last}"),
-    ]  # fmt: skip
+        (
+            "uscc_sum",
+            "id_number",
+            "USCC_CHECKSUM",
+            USCC_CHECKSUM + PILOT_NOTE,
+            f"{uscc} AND {check} <> {last}",
+        ),
+    ]
     return [
         Check(f"_r_{n}", col, code, why, f"coalesce({sql}, false)")
         for n, col, code, why, sql in rules

@@ -37,6 +37,8 @@ SIGN_RULES: dict[tuple[str, str], Sign] = {
     ("balance_events", "balance"): ">=0",
     ("transactions", "amount"): ">0",
     ("purchases", "amount"): ">0",
+    ("purchases", "items"): ">0",
+    ("purchases", "discount"): ">=0",
     ("income", "fee_waivers"): ">=0",
     ("income", "rate_premium"): ">=0",
 }
@@ -334,7 +336,7 @@ def _row_checks(table: Table, identity: bool) -> list[Check]:
         )
         why = "branch_id may be empty only for personal_banking staff"
         sql = "branch_id IS NULL AND role IS NOT NULL AND role <> 'personal_banking'"
-        checks.append(Check("_r_branch", "branch_id", "REQUIRED", why, sql))  # fmt: skip
+        checks.append(Check("_r_branch", "branch_id", "REQUIRED", why, sql))
     if identity:
         checks += identity_checks("id_number", "kind", "birth_date", "_born", "_check")
     return checks
@@ -399,10 +401,13 @@ def find_duplicates(
         f"FROM {state.chk} WHERE {ok} AND hash({key}) IN (SELECT h FROM {cand})",
     )
     values = [c for c in table.names if c not in table.key]
-    same = " AND ".join(
-        f"min({q(c)}) IS NOT DISTINCT FROM max({q(c)}) AND count({q(c)}) IN (0, count(*))"
-        for c in values
-    ) or "TRUE"  # fmt: skip
+    same = (
+        " AND ".join(
+            f"min({q(c)}) IS NOT DISTINCT FROM max({q(c)}) AND count({q(c)}) IN (0, count(*))"
+            for c in values
+        )
+        or "TRUE"
+    )
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT {key}, ({same}) AS _same, "

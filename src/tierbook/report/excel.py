@@ -49,8 +49,9 @@ AMOUNT_FORMAT = "#,##0.00"
 INTEGER_FORMAT = "#,##0"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-_NAME_FIXES = str.maketrans({"[": "［", "]": "］", ":": "：", "*": "＊", "?": "？", "/": "／",
-                             "\\": "＼"})  # fmt: skip
+_NAME_FIXES = str.maketrans(
+    {"[": "［", "]": "］", ":": "：", "*": "＊", "?": "？", "/": "／", "\\": "＼"}
+)
 _WIDTH_SAMPLE = 2000
 _MIN_WIDTH, _MAX_WIDTH = 6.0, 60.0
 
@@ -132,8 +133,9 @@ def mask_frame(frame: pd.DataFrame, masked_columns: Mapping[str, MaskKind]) -> p
         kind = masked_columns.get(col)
         if kind is not None:
             values = _nullable(frame.iloc[:, j])
-            out.isetitem(j, pd.Series([mask_value(kind, v) for v in values], index=frame.index,
-                                      dtype=object))  # fmt: skip
+            out.isetitem(
+                j, pd.Series([mask_value(kind, v) for v in values], index=frame.index, dtype=object)
+            )
     return out
 
 
@@ -142,9 +144,8 @@ class _Styles:
         self.wb = wb
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.header = wb.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
-             "valign": "top"}
-        )  # fmt: skip
+            {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True, "valign": "top"}
+        )
         self._num: dict[str, Format] = {}
 
     def num(self, fmt: str) -> Format:
@@ -277,8 +278,9 @@ def _write_part(
 
 def _display_width(text: str) -> int:
     """Width in Excel units: East Asian wide and full-width characters count two."""
-    return sum(2 if ord(ch) > 0x10FF and unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text)  # fmt: skip
+    return sum(
+        2 if ord(ch) > 0x10FF and unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text
+    )
 
 
 def _fit_width(header: str, values: Sequence[Any], fmt: str) -> float:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tierbook.batch.tiering import render_explanations
+from tierbook.report.analysis_sheets import analysis_sheets
 from tierbook.report.excel import Sheet, about_sheet, write_workbook
+from tierbook.report.value_sheets import value_sheets
 
 if TYPE_CHECKING:
     from tierbook.batch.run import RunResult
@@ -61,6 +63,8 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
     sheets.append(Sheet("任务 tasks", f"tasks by staff from {as_of}", tasks))
     sheets.append(Sheet("预警 alerts", "alerts", result.alerts))
     sheets.append(Sheet("下月生日 birthdays", "next month's birthday list", result.birthday_list))
+    sheets.extend(value_sheets(result))
+    sheets.extend(analysis_sheets(result))
     sheets.append(Sheet("隔离 quarantine", "rows set aside by validation", result.quarantine))
     return sheets
 

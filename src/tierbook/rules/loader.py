@@ -3,6 +3,10 @@
 Errors name the YAML path (``ladders.card_tiers.levels[2].min``) and the reason; the
 rulebook's hash is taken over its validated, canonical form, so comments and key order in
 the file do not change it.
+
+A rulebook may start from a shipped preset with ``extends: <preset>`` and state only what
+differs: mappings merge key by key, lists of mappings with an ``id`` (ladders) merge item by
+item on that id, and any other value (a list of levels, a number) replaces the parent's.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ def parse_rulebook(text: str, source: str = "<string>") -> LoadedRulebook:
         raise RulebookError(
             source, [("", "a rulebook is a YAML mapping with id, version, ladders")]
         )
+    raw = _resolve_extends(raw, source, seen=())
     try:
         rulebook = Rulebook.model_validate(raw)
     except ValidationError as exc:
@@ -106,6 +111,44 @@ def parse_rulebook(text: str, source: str = "<string>") -> LoadedRulebook:
     canonical = json.dumps(rulebook.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return LoadedRulebook(rulebook=rulebook, source=source, sha256=digest)
+
+
+def _resolve_extends(raw: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    """The rulebook with its ``extends`` chain merged in, parent first."""
+    parent_name = raw.get("extends")
+    if parent_name is None:
+        return raw
+    child = {k: v for k, v in raw.items() if k != "extends"}
+    if not isinstance(parent_name, str) or parent_name not in preset_names():
+        known = ", ".join(preset_names())
+        raise RulebookError(
+            source, [("extends", f"no preset named {parent_name!r}; known: {known}")]
+        )
+    if parent_name in seen:
+        chain = " → ".join((*seen, parent_name))
+        raise RulebookError(source, [("extends", f"presets extend each other in a loop: {chain}")])
+    parent = yaml.safe_load(preset_text(parent_name))
+    parent = _resolve_extends(parent, f"preset:{parent_name}", (*seen, parent_name))
+    merged: dict[str, Any] = _merge(parent, child)
+    return merged
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merge(base[key], value) if key in base else value
+        return out
+    if _keyed_list(base) and _keyed_list(over):
+        by_id = {item["id"]: item for item in base}
+        for item in over:
+            by_id[item["id"]] = _merge(by_id[item["id"]], item) if item["id"] in by_id else item
+        return list(by_id.values())
+    return over
+
+
+def _keyed_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value)
 
 
 def _reason(err: Any) -> str:

@@ -13,6 +13,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tierbook.rules.analyses import ChurnRules, CorporateSegmentation, Lifecycle, MembershipAnalysis
+
 
 class AssetClass(StrEnum):
     """Product types of the data contract. Every class but ``loan`` counts towards AUM."""
@@ -39,6 +41,14 @@ class Role(StrEnum):
     RM_SUPERVISOR = "rm_supervisor"  # 客户经理主管
     BRANCH_MANAGER = "branch_manager"  # 网点负责人
     PERSONAL_BANKING = "personal_banking"  # 个人银行金融部 (head office, not tied to one branch)
+    # Login-only roles of the workbench (issue 3): they maintain no customers.
+    HEAD_OFFICE_ANALYST = "head_office_analyst"  # 总行/分行 个金部分析岗: reads, defines rules
+    ADMIN = "admin"  # system administrator: users and sessions, no customer data
+
+
+LOGIN_ONLY_ROLES: frozenset[Role] = frozenset({Role.HEAD_OFFICE_ANALYST, Role.ADMIN})
+STAFF_ROLES: tuple[Role, ...] = tuple(r for r in Role if r not in LOGIN_ONLY_ROLES)
+"""Roles a staff file may name: those who maintain customers."""
 
 
 class Period(StrEnum):
@@ -235,6 +245,87 @@ class BirthdayList(_Strict):
     role: Role = Field(default=Role.BRANCH_MANAGER, description="publishes the list at month end")
 
 
+class EventKind(StrEnum):
+    """Customer events of seed 004 (日常维护服务细则)."""
+
+    SALON = "salon"  # 小型理财沙龙或答谢活动, monthly, about 15 invited
+    SEMINAR = "seminar"  # 大型投资理财分析报告会, half-yearly, about 100
+    VIP_DINNER = "vip_dinner"  # VIP答谢宴会或郊游, twice a year, assets 100万+
+
+
+class EventRule(_Strict):
+    """Who is invited to one kind of event: customers with AUM in [min_aum, max_aum), best
+    fit first (shared interests, then AUM); ``invitees`` caps the list (``None``: all)."""
+
+    invitees: int | None = Field(default=None, ge=1)
+    min_aum: float = Field(ge=0)
+    max_aum: float | None = Field(default=None, gt=0)
+    per_year: int = Field(ge=1, description="how many the personal-banking dept holds a year")
+    follow_up_days: int = Field(default=3, ge=0, description="follow-up contact after it")
+
+    @model_validator(mode="after")
+    def _range(self) -> EventRule:
+        if self.max_aum is not None and self.max_aum <= self.min_aum:
+            raise ValueError(f"max_aum ({self.max_aum:g}) must exceed min_aum ({self.min_aum:g})")
+        return self
+
+
+def _default_events() -> dict[EventKind, EventRule]:
+    return {
+        EventKind.SALON: EventRule(invitees=15, min_aum=200_000, per_year=12),
+        EventKind.SEMINAR: EventRule(invitees=100, min_aum=200_000, per_year=2),
+        EventKind.VIP_DINNER: EventRule(min_aum=1_000_000, per_year=2),
+    }
+
+
+class Severity(StrEnum):
+    """Complaint severity, A the most serious."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+ResponseHours = dict[Severity, int]
+
+
+class ComplaintDeadlines(_Strict):
+    """Hours to respond to a complaint by its severity; ``by_level`` gives faster tables from
+    a level of ``ladder`` upwards (a customer uses the table of the highest listed level at
+    or below its own, else ``hours``). Overdue complaints surface to ``escalate_to``."""
+
+    ladder: str = "card_tiers"
+    hours: ResponseHours
+    by_level: dict[str, ResponseHours] = Field(default_factory=dict)
+    escalate_to: Role = Role.RM_SUPERVISOR
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_complete(cls, table: ResponseHours) -> ResponseHours:
+        _check_response_hours("hours", table)
+        return table
+
+    @field_validator("by_level")
+    @classmethod
+    def _levels_complete(cls, tables: dict[str, ResponseHours]) -> dict[str, ResponseHours]:
+        for name, table in tables.items():
+            _check_response_hours(name, table)
+        return tables
+
+
+def _check_response_hours(name: str, table: ResponseHours) -> None:
+    missing = [s.value for s in Severity if s not in table]
+    if missing:
+        raise ValueError(f"{name}: no response hours for severity {', '.join(missing)}")
+    order = [table[s] for s in Severity]
+    if any(h <= 0 for h in order) or order != sorted(order):
+        raise ValueError(
+            f"{name}: response hours must be positive and not shorter for a less serious "
+            f"severity (A ≤ B ≤ C ≤ D); got {order}"
+        )
+
+
 class Maintenance(_Strict):
     """Maintenance policy of SPEC §3.4: who maintains whom, and what tasks are due."""
 
@@ -248,6 +339,12 @@ class Maintenance(_Strict):
     upgrade_referral: UpgradeReferral = Field(default_factory=UpgradeReferral)
     data_collection: DataCollection = Field(default_factory=DataCollection)
     birthday_list: BirthdayList = Field(default_factory=BirthdayList)
+    events: dict[EventKind, EventRule] = Field(default_factory=_default_events)
+    complaints: ComplaintDeadlines | None = None
+
+
+# Sections in their own modules import the enums above, so they are imported here.
+from tierbook.rules.value import KeyCustomerRules  # noqa: E402
 
 
 def _default_weights() -> dict[AssetClass, float]:
@@ -266,6 +363,11 @@ class Rulebook(_Strict):
     asset_weights: dict[AssetClass, float] = Field(default_factory=_default_weights)
     ladders: tuple[Ladder, ...] = Field(min_length=1)
     maintenance: Maintenance | None = None
+    key_customers: KeyCustomerRules | None = None
+    churn: ChurnRules | None = None
+    corporate_segments: CorporateSegmentation | None = None
+    membership: MembershipAnalysis | None = None
+    lifecycle: Lifecycle | None = None
 
     @field_validator("asset_weights")
     @classmethod
@@ -293,10 +395,51 @@ class Rulebook(_Strict):
                     raise ValueError(
                         f"{field}: unknown ladder {ladder_id!r}; known: {', '.join(ids)}"
                     )
+            if m.complaints is not None:
+                self._complaint_levels_resolve(m.complaints, ids)
             band = self.ladder(m.band_ladder)
             if not isinstance(band.measure, AumMeasure):
                 raise ValueError("maintenance.band_ladder must be measured on weighted AUM")
+        kc = self.key_customers
+        if kc is not None:
+            if kc.ladder not in ids:
+                raise ValueError(
+                    f"key_customers.ladder: unknown ladder {kc.ladder!r}; known: {', '.join(ids)}"
+                )
+            if not isinstance(self.ladder(kc.ladder).measure, AumMeasure):
+                raise ValueError("key_customers.ladder must be measured on weighted AUM")
+        for field, ref in (
+            ("churn.ladder", self.churn.ladder if self.churn else None),
+            ("membership.ladder", self.membership.ladder if self.membership else None),
+        ):
+            if ref is not None and ref not in ids:
+                raise ValueError(f"{field}: unknown ladder {ref!r}; known: {', '.join(ids)}")
         return self
+
+    def _complaint_levels_resolve(self, c: ComplaintDeadlines, ids: list[str]) -> None:
+        if c.ladder not in ids:
+            raise ValueError(
+                f"maintenance.complaints.ladder: unknown ladder {c.ladder!r}; known: "
+                f"{', '.join(ids)}"
+            )
+        names = self.ladder(c.ladder).level_names()
+        unknown = [n for n in c.by_level if n not in names]
+        if unknown:
+            raise ValueError(
+                f"maintenance.complaints.by_level: unknown level {', '.join(unknown)} of "
+                f"{c.ladder}; known: {', '.join(names)}"
+            )
+        listed = sorted(c.by_level, key=names.index)
+        tables = [c.hours, *(c.by_level[n] for n in listed)]
+        for (lo_name, lo), (hi_name, hi) in itertools.pairwise(
+            zip(["default", *listed], tables, strict=True)
+        ):
+            slower = [s.value for s in Severity if hi[s] > lo[s]]
+            if slower:
+                raise ValueError(
+                    f"maintenance.complaints.by_level.{hi_name}: a higher tier must not wait "
+                    f"longer than {lo_name} (severity {', '.join(slower)})"
+                )
 
     def ladder(self, ladder_id: str) -> Ladder:
         for lad in self.ladders:

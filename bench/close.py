@@ -1,0 +1,161 @@
+"""``make bench``: one day's incremental close against the full recompute, alternating.
+
+The bank (``BENCH_CLOSE_CUSTOMERS`` individuals, default 20000) is generated once and its
+last week split into day partitions (the close reads the day's balances and the week of
+transactions the large-flow alert looks back on). A full run as of the day before writes the close
+state once; then, for ``BENCH_ROUNDS`` rounds in alternating order, each in its own
+process: the full recompute as of 31 December (``tierbook run``: load + validate the whole
+year, 年日均, tiers, tasks, outputs) and the close of 31 December from a fresh copy of the
+state (``tierbook close``: load + validate the day, add it, tiers, tasks, outputs) — with
+the reference tables unchanged since the last close (validated ones taken from the state's
+cache, the usual case) and with new reference files (validated again).
+
+Printed per variant: median seconds in the process (start-up excluded), the balance part
+(full: load + validate + aggregate the year; close: load + validate the day + add it +
+rebuild the bucket sums from the state), peak RSS, and the close's ratio to the full run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.batch import ensure_bank
+
+DAY = date(2025, 12, 31)
+BEFORE = date(2025, 12, 30)
+CLOSE_STAGES = ("load and validate the day", "add the day to the state", "aggregate balances")
+BALANCE_STAGES = {
+    "full": ("load and validate inputs", "aggregate balances"),
+    "close": CLOSE_STAGES,
+    "close, new reference files": CLOSE_STAGES,
+}
+VARIANTS = tuple(BALANCE_STAGES)
+
+
+def child(variant: str, data: Path, out: Path) -> None:
+    """Run one variant in this process and print its timings as one JSON line."""
+    from tierbook.batch.outputs import write_outputs
+    from tierbook.batch.run import load_previous_assignments, run_batch, tables_needed
+    from tierbook.bootstrap import connect_engine
+    from tierbook.ingest.dataset import load_dataset
+    from tierbook.rules import load_rulebook
+
+    t0 = time.perf_counter()
+    loaded = load_rulebook(None)
+    con = connect_engine()
+    if variant not in VARIANTS:
+        raise SystemExit(f"unknown variant {variant!r}")
+    if variant == "full":
+        ds = load_dataset(data, con, tables=tables_needed(loaded))
+        loaded_s = time.perf_counter() - t0
+        result = run_batch(ds, DAY, loaded, previous_assignments=load_previous_assignments(out))
+        result.timings["load and validate inputs"] = round(loaded_s, 3)
+        write_outputs(result, out, excel=False)
+    else:
+        from tierbook.batch.close import close_day
+
+        prev = load_previous_assignments(out)
+        outcome = close_day(data, DAY, loaded, con, out / "state", previous_assignments=prev)
+        assert outcome.result is not None, "the day was already closed"
+        result = outcome.result
+        write_outputs(result, out, excel=False)
+        outcome.commit()
+    total = time.perf_counter() - t0
+    balance = sum(result.timings.get(s, 0.0) for s in BALANCE_STAGES[variant])
+    print(json.dumps({"seconds": total, "balances": balance, "timings": result.timings}))
+
+
+def run_child(variant: str, data: Path, out: Path) -> dict:
+    kind = "full" if variant == "full" else "close"
+    cmd = [sys.executable, "-m", "bench.close", "child", kind, str(data), str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    text = proc.stdout.read() if proc.stdout else ""
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{variant} failed")
+    result = json.loads(text.strip().splitlines()[-1])
+    result["rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def prepare(n: int, data: Path, work: Path, console: Console) -> Path:
+    """The bank with its last day split out, and a run as of the day before with its state."""
+    ensure_bank(n, data, console)
+    if not (data / "balances_daily" / f"date={DAY.isoformat()}").is_dir():
+        from tierbook.batch.dayfiles import split_days
+        from tierbook.bootstrap import connect_engine
+
+        # the day and the week of transactions before it (the large-flow look-back)
+        split_days(connect_engine(), data, DAY - timedelta(days=6), DAY)
+    base = work / "base"
+    if not (base / "state" / "meta.json").exists():
+        console.print(f"full run as of {BEFORE} writing the close state (once)…")
+        subprocess.run(
+            [sys.executable, "-m", "tierbook.cli", "run", "--data", str(data), "--as-of",
+             BEFORE.isoformat(), "--out", str(base), "--quiet", "--no-excel", "--write-state"],
+            check=True,
+        )  # fmt: skip
+    if not (base / "state" / "ref").is_dir():  # a first close validates and caches them
+        scratch = work / "warm"
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.copytree(base, scratch)
+        run_child("close", data, scratch)
+        shutil.copytree(scratch / "state" / "ref", base / "state" / "ref")
+    return base
+
+
+def main() -> None:
+    console = Console()
+    n = int(os.environ.get("BENCH_CLOSE_CUSTOMERS", "20000"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    data = Path(os.environ.get("BENCH_DATA", f"bench-data/{n}"))
+    work = Path(os.environ.get("BENCH_CLOSE_WORK", f"bench-data/close-{n}"))
+    base = prepare(n, data, work, console)
+    runs: dict[str, list[dict]] = {v: [] for v in VARIANTS}
+    for r in range(rounds):
+        for i, variant in enumerate(VARIANTS if r % 2 == 0 else reversed(VARIANTS)):
+            out = work / f"round-{i}"
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.copytree(base, out)  # the day before's outputs and state
+            if variant == "close, new reference files":
+                shutil.rmtree(out / "state" / "ref")
+            runs[variant].append(run_child(variant, data, out))
+    show(console, n, runs)
+
+
+def show(console: Console, n: int, runs: dict[str, list[dict]]) -> None:
+    med = {v: statistics.median(r["seconds"] for r in rs) for v, rs in runs.items()}
+    bal = {v: statistics.median(r["balances"] for r in rs) for v, rs in runs.items()}
+    table = Table(title=f"one day's close of {DAY} vs the full recompute — {n:,} customers")
+    stages = runs["close"][0]["timings"]
+    for col in ("variant", "median s", "balances s", "peak RSS MB", "× full", "balances × full"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for v, rs in runs.items():
+        table.add_row(
+            v,
+            f"{med[v]:.2f}",
+            f"{bal[v]:.3f}",
+            f"{max(r['rss_mb'] for r in rs):,.0f}",
+            f"{med[v] / med['full']:.1%}",
+            f"{bal[v] / bal['full']:.2%}",
+        )
+    console.print(table)
+    console.print("close stages (s): " + ", ".join(f"{k} {v}" for k, v in stages.items()))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "child":
+        child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+    else:
+        main()

@@ -1,0 +1,148 @@
+"""Request dependencies as ``Annotated`` aliases: ``SessionDep`` (one transaction per
+request, committed when the route returns), ``CurrentUser`` (the logged-in actor),
+``Ctx`` (both, with the clock, the cipher and the current run's rulebook)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tierbook.api.errors import Forbidden, NotFound, Unauthorized
+from tierbook.api.services.auth import SessionRules, resolve_session
+from tierbook.domain.access import Permission, Viewer
+from tierbook.rules.models import Role, Rulebook
+from tierbook.store.crypto import FieldCipher
+from tierbook.store.models import Run, Staff, User
+
+_bearer = HTTPBearer(auto_error=False, description="the token from POST /auth/login")
+_cookie = APIKeyCookie(name="tierbook_session", auto_error=False)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.store.factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    login: str
+    viewer: Viewer
+    session_id: int
+
+    @property
+    def role(self) -> Role:
+        return self.viewer.role
+
+    def require(self, permission: Permission) -> None:
+        if not self.viewer.can(permission):
+            raise Forbidden(f"role {self.role.value} may not {permission.value}")
+
+
+def viewer_of(db: Session, user: User) -> Viewer:
+    role = Role(user.role)
+    if user.staff_id is None:
+        return Viewer(role=role)
+    branch = db.scalar(select(Staff.branch_id).where(Staff.staff_id == user.staff_id))
+    team = db.scalars(select(Staff.staff_id).where(Staff.supervisor_id == user.staff_id))
+    return Viewer(role=role, staff_id=user.staff_id, branch_id=branch, team=frozenset(team))
+
+
+def session_token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.cookies.get(request.app.state.settings.cookie_name) or None
+
+
+def current_user(
+    request: Request,
+    db: SessionDep,
+    now: Now,
+    _b: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    _c: Annotated[str | None, Depends(_cookie)] = None,
+) -> Actor:
+    token = session_token(request)
+    if token is None:
+        raise Unauthorized("log in first: POST /auth/login")
+    rules: SessionRules = request.app.state.session_rules
+    found = resolve_session(db, token, rules, now)
+    if found is None:
+        db.commit()  # keep the revocation of an expired session
+        raise Unauthorized("session ended or unknown; log in again")
+    sess, user = found
+    return Actor(user.id, user.login, viewer_of(db, user), sess.id)
+
+
+CurrentUser = Annotated[Actor, Depends(current_user)]
+
+
+def requires(permission: Permission) -> Any:
+    """A route dependency refusing (403) roles without ``permission``."""
+
+    def check(actor: CurrentUser) -> Actor:
+        actor.require(permission)
+        return actor
+
+    return Depends(check)
+
+
+@dataclass
+class Context:
+    """What a service function needs: the transaction, who asks, when, and the rules."""
+
+    db: Session
+    actor: Actor
+    now: datetime
+    cipher: FieldCipher
+    _app_state: Any = field(repr=False)
+
+    @property
+    def viewer(self) -> Viewer:
+        return self.actor.viewer
+
+    def current_run(self) -> Run:
+        run = self.db.scalar(select(Run).where(Run.is_current.is_(True)))
+        if run is None:
+            raise NotFound("no run has been published yet: tierbook run … --publish")
+        return run
+
+    def rulebook(self, run: Run | None = None) -> Rulebook:
+        run = run or self.current_run()
+        cache: dict[str, Rulebook] = self._app_state.rulebooks
+        if run.run_id not in cache:
+            cache[run.run_id] = Rulebook.model_validate(run.rulebook)
+        return cache[run.run_id]
+
+
+def get_context(request: Request, db: SessionDep, actor: CurrentUser, now: Now) -> Context:
+    state = request.app.state
+    return Context(db=db, actor=actor, now=now, cipher=state.store.cipher, _app_state=state)
+
+
+Ctx = Annotated[Context, Depends(get_context)]

@@ -1,0 +1,53 @@
+"""Look-ups every service shares: a customer within scope, the ladders of the rulebook."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from tierbook.api.deps import Context
+from tierbook.api.errors import NotFound
+from tierbook.api.scope import about_visible_customer, customer_scope
+from tierbook.rules.models import Rulebook
+from tierbook.store.models import Customer
+
+
+def visible_customer(ctx: Context, customer_id: str) -> Customer:
+    """The customer if the caller may see it; otherwise 404, exactly as if it did not exist."""
+    found = ctx.db.scalar(
+        select(Customer).where(Customer.customer_id == customer_id, customer_scope(ctx.viewer))
+    )
+    if found is None:
+        raise NotFound(f"no customer {customer_id}")
+    return found
+
+
+R = TypeVar("R")
+
+
+def visible_record(ctx: Context, model: type[R], record_id: int, what: str) -> R:
+    """A record about a customer (a ``customer_id`` column) by id, if the customer is in
+    the caller's scope; otherwise 404."""
+    m: Any = model
+    found = ctx.db.scalar(
+        select(m).where(m.id == record_id, about_visible_customer(ctx.viewer, m.customer_id))
+    )
+    if found is None:
+        raise NotFound(f"no {what} {record_id}")
+    return found  # type: ignore[no-any-return]
+
+
+def tier_ladder_id(rb: Rulebook) -> str:
+    """The ladder a book's "tier" means: the one upgrade referrals watch (card tiers)."""
+    if rb.maintenance is not None:
+        return rb.maintenance.upgrade_referral.ladder
+    return rb.ladders[0].id
+
+
+def band_ladder_id(rb: Rulebook) -> str | None:
+    return rb.maintenance.band_ladder if rb.maintenance is not None else None
+
+
+def level_names(rb: Rulebook, ladder_id: str) -> tuple[str, ...]:
+    return rb.ladder(ladder_id).level_names()

@@ -1,0 +1,117 @@
+"""The monthly book: per customer and review month, the matrices churn and segmentation
+read — AUM, AUM per asset class, flows per counterparty, open accounts, level on a ladder.
+
+Rows follow the customers table order; columns are the review months of the calendar.
+Built from the balance sums the tiering already holds and two engine queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tierbook.analytics import churn as expr
+from tierbook.batch.measures import BucketSums, period_average
+from tierbook.domain.periods import ReviewCalendar
+from tierbook.domain.tiers import TierPath
+from tierbook.ingest.contract import COUNTERPARTY_TYPES, DIRECTIONS
+from tierbook.ingest.dataset import Dataset
+
+
+@dataclass
+class MonthlyBook:
+    customer_ids: pd.Index
+    month_ends: list[date]
+    aum: np.ndarray  # [n, T] average weighted AUM
+    class_aum: np.ndarray  # [n, T, classes] average balance per asset class
+    flows: np.ndarray  # [n, T, counterparty, direction] amounts
+    counts: np.ndarray  # [n, T] transactions
+    open_accounts: np.ndarray  # [n, T] AUM accounts open at the month end
+    open_date: np.ndarray  # [n] datetime64[D]
+    levels: np.ndarray  # [n, T] level index on the churn ladder
+    below_runs: np.ndarray  # [n, T] consecutive months below the held level's minimum
+
+    @property
+    def n_months(self) -> int:
+        return len(self.month_ends)
+
+    def flow(self, counterparty: str, direction: str) -> np.ndarray:
+        """``[n, T]`` amounts of one counterparty type and direction."""
+        c, d = COUNTERPARTY_TYPES.index(counterparty), DIRECTIONS.index(direction)
+        return self.flows[:, :, c, d]
+
+    def outflow(self) -> np.ndarray:
+        return self.flows[:, :, :, DIRECTIONS.index("out")].sum(axis=2)
+
+    def inflow(self) -> np.ndarray:
+        return self.flows[:, :, :, DIRECTIONS.index("in")].sum(axis=2)
+
+    def truncated(self, months: int) -> MonthlyBook:
+        """The first ``months`` months only (what was known at that month's end)."""
+        return MonthlyBook(
+            self.customer_ids, self.month_ends[:months], self.aum[:, :months],
+            self.class_aum[:, :months], self.flows[:, :months], self.counts[:, :months],
+            self.open_accounts[:, :months], self.open_date, self.levels[:, :months],
+            self.below_runs[:, :months],
+        )  # fmt: skip
+
+
+def build_monthly_book(
+    ds: Dataset, customers: pd.DataFrame, sums: BucketSums, cal: ReviewCalendar, path: TierPath
+) -> MonthlyBook:
+    """``path``: the churn ladder's tier path (its review months are the book's months)."""
+    index = pd.Index(customers["customer_id"])
+    months = list(cal.review_months)
+    aum = np.stack([period_average(sums.weighted, cal, "month", m) for m in months], axis=1)
+    class_aum = np.stack(
+        [
+            sums.class_sums(list(cal.period_buckets("month", m))) / cal.period_days("month", m)
+            for m in months
+        ],
+        axis=1,
+    )
+    n, t = aum.shape
+    flows = np.zeros((n, t, len(COUNTERPARTY_TYPES), len(DIRECTIONS)))
+    counts = np.zeros((n, t))
+    if "transactions" in ds.tables:
+        f = expr.monthly_flows(ds.tables["transactions"], ds.tables["accounts"], cal).to_pyarrow()
+        rows = index.get_indexer(f.column("customer_id").to_numpy(zero_copy_only=False))
+        pos = f.column("month").to_numpy() - months[0]
+        ok = (rows >= 0) & (pos >= 0) & (pos < t)
+        cp = _codes(f.column("counterparty_type"), COUNTERPARTY_TYPES)
+        di = _codes(f.column("direction"), DIRECTIONS)
+        amount = f.column("amount").to_numpy().astype(float)
+        np.add.at(flows, (rows[ok], pos[ok], cp[ok], di[ok]), amount[ok])
+        np.add.at(counts, (rows[ok], pos[ok]), f.column("count").to_numpy()[ok])
+    ends = [cal.month_ends[m] for m in months]
+    open_accounts = _open_accounts(ds, index, ends)
+    cust = ds.tables["customers"].select("customer_id", "open_date").to_pandas()
+    opened = cust.set_index("customer_id")["open_date"].reindex(index)
+    open_date = pd.to_datetime(opened).to_numpy().astype("datetime64[D]")
+    return MonthlyBook(
+        index, ends, aum, class_aum, flows, counts, open_accounts, open_date,
+        path.levels, path.below_runs,
+    )  # fmt: skip
+
+
+def _codes(column: Any, names: tuple[str, ...]) -> np.ndarray:
+    values = column.to_numpy(zero_copy_only=False)
+    return pd.Categorical(values, categories=list(names)).codes.astype(np.int64)
+
+
+def _open_accounts(ds: Dataset, index: pd.Index, ends: list[date]) -> np.ndarray:
+    a = ds.tables["accounts"]
+    a = a.filter(a.product_type != "loan")
+    aggs = {
+        f"m{k}": ((a.open_date <= e) & (a.close_date.isnull() | (a.close_date > e)))
+        .cast("int64")
+        .sum()
+        for k, e in enumerate(ends)
+    }
+    t = a.group_by("customer_id").aggregate(**aggs).to_pandas()
+    t = t.set_index("customer_id").reindex(index).fillna(0)
+    return t[[f"m{k}" for k in range(len(ends))]].to_numpy().astype(np.int64)

@@ -1,0 +1,99 @@
+"""Engines and the unit of work. Repositories never commit: the service layer opens one
+``UnitOfWork`` per business transaction and commits it (or it rolls back on error)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from tierbook.store.crypto import FieldCipher
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a SQLite path/URL or a PostgreSQL URL (psycopg 3).
+
+    SQLite gets foreign keys on, WAL (readers keep reading the previous run while a publish
+    is running), a busy timeout, and real transactions: ``BEGIN`` is sent by SQLAlchemy,
+    not guessed by the sqlite3 module, so DDL and SELECTs are inside the transaction too.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # autocommit at the driver; SQLAlchemy sends BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+class UnitOfWork:
+    """One transaction: ``with UnitOfWork(factory) as uow: …; uow.commit()``. Leaving the
+    block without ``commit()`` (or by an exception) rolls everything back."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        self.session.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+@dataclass
+class Store:
+    """An open store: the engine, its session factory and the field cipher."""
+
+    url: str
+    engine: Engine
+    factory: sessionmaker[Session]
+    cipher: FieldCipher
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.factory)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

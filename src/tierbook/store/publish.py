@@ -1,0 +1,255 @@
+"""Publishing a batch run into the store, in ONE transaction.
+
+- Crash-safe: everything is written inside one transaction and the run is made current last;
+  a crash (or kill) before the commit leaves the previous run current and untouched.
+- Idempotent: the run id is a hash of the inputs (table, file hash, rows), the rulebook hash,
+  the balance form and the as-of date. Publishing a run already in the store changes nothing.
+- Task state survives: tasks are matched by the planner's stable key. A done task stays done;
+  an open task the new run no longer plans is closed with the reason (see
+  ``tierbook.store.reconcile``), not deleted; new tasks are added open.
+- Assignments keep history: a new staff member closes the old row (``valid_to``) and opens a
+  new one; an unchanged one is left alone.
+
+Writes are bulk (COPY on PostgreSQL, executemany on SQLite); a re-run rewrites only the
+customers whose archive changed (found by a keyed digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tierbook.store import frames as fr
+from tierbook.store.base import table_of
+from tierbook.store.bulk import insert_frame
+from tierbook.store.db import Store
+from tierbook.store.models import (
+    AuditEntry,
+    AumHistory,
+    BirthdayEntry,
+    Branch,
+    CustomerSnapshot,
+    Holding,
+    Run,
+    Staff,
+    TierChange,
+    TierSnapshot,
+)
+from tierbook.store.reconcile import assignment_changes, task_changes
+from tierbook.store.repositories import (
+    AlertRepository,
+    AssignmentRepository,
+    AuditRepository,
+    CustomerRepository,
+    RunRepository,
+    TaskRepository,
+    upsert_frame,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tierbook.batch.run import RunResult
+
+Stage = Callable[[str], None]
+
+SNAPSHOT_COLUMNS = ["customer_id", "branch_id", "ytd_avg", "year_avg", "rolling_365_avg"]
+SNAPSHOT_COLUMNS += ["month_avg", "loan_ytd_avg"]
+CHANGE_COLUMNS = ["customer_id", "ladder_id", "date", "direction", "from_level", "to_level"]
+HISTORY_COLUMNS = ["customer_id", "ladder_id", "period_end", "measure", "level", "level_index"]
+BIRTHDAY_COLUMNS = ["customer_id", "list_month", "branch_id", "band", "aum", "birthday"]
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    run_id: str
+    published: bool  # False: the run was already in the store and nothing changed
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    run_no: int | None = None  # the run's compact key in the per-run tables
+
+
+def run_identity(result: RunResult) -> str:
+    """The run's id: same inputs, rulebook, balance form and as-of date → same id."""
+    inputs = sorted(
+        (str(f["table"]), str(f["sha256"]), int(f["rows_loaded"])) for f in result.files
+    )
+    payload = {
+        "as_of": result.as_of.isoformat(),
+        "rulebook_sha256": result.rulebook.stamp["rulebook_sha256"],
+        "balance_form": result.balance_form,
+        "inputs": inputs,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def publish_run(
+    store: Store,
+    result: RunResult,
+    master: fr.MasterData,
+    *,
+    manifest: dict[str, Any] | None = None,
+    actor: str = "batch",
+    on_stage: Stage | None = None,
+) -> PublishOutcome:
+    """Write ``result`` (and the master data it read) into ``store`` and make it current."""
+    began = time.perf_counter()
+    stage = on_stage or (lambda _name: None)
+    run_id = run_identity(result)
+    with store.unit_of_work() as uow:
+        s = uow.session
+        runs = RunRepository(s)
+        if (known := runs.get(run_id)) is not None:
+            return PublishOutcome(run_id, False, {}, time.perf_counter() - began, known.no)
+        rows: dict[str, int] = {}
+        stage("branches and staff")
+        conn = s.connection()
+        rows["branches"] = upsert_frame(conn, table_of(Branch), master.branches, ["branch_id"])
+        staff = fr.staff_frame(master.staff)
+        rows["staff"] = upsert_frame(conn, table_of(Staff), staff, ["staff_id"])
+        stage("customers")
+        run = _run_row(result, run_id, manifest)
+        runs.add(run)
+        rows["customers"] = _customers(s, store, master.archive, run.no)
+        stage("run results")
+        rows.update(_per_run(s, result, master, run.no))
+        stage("assignments")
+        rows["staff_assignments"] = _assignments(s, result, run.no)
+        stage("tasks")
+        rows["tasks"] = _tasks(s, result, master, run.no)
+        stage("alerts")
+        rows["alerts"] = _alerts(s, result, run.no)
+        stage("make current")
+        runs.make_current(run.no)
+        AuditRepository(s).append(_audit(actor, result, run_id, rows))
+        uow.commit()
+    return PublishOutcome(run_id, True, rows, time.perf_counter() - began, run.no)
+
+
+def _run_row(result: RunResult, run_id: str, manifest: dict[str, Any] | None) -> Run:
+    stamp = result.rulebook.stamp
+    if manifest is None:
+        from tierbook.batch.outputs import build_manifest
+
+        manifest = build_manifest(result, {})
+    return Run(
+        run_id=run_id,
+        as_of=result.as_of,
+        rulebook_id=stamp["rulebook_id"],
+        rulebook_version=stamp["rulebook_version"],
+        rulebook_sha256=stamp["rulebook_sha256"],
+        rulebook=result.rulebook.rulebook.model_dump(mode="json"),
+        manifest=fr.manifest_json(manifest),
+        published_at=datetime.now(UTC),
+        is_current=False,
+    )
+
+
+def _customers(s: Session, store: Store, archive: pd.DataFrame, run_no: int) -> int:
+    """Insert new customers, rewrite changed ones; unchanged rows are not touched."""
+    repo = CustomerRepository(s)
+    archive = archive.copy()
+    archive["archive_hash"] = fr.archive_hashes(archive, store.cipher).to_numpy()
+    stored = archive["customer_id"].map(repo.archive_hashes())
+    new = archive[stored.isna()]
+    changed = archive[stored.notna() & (stored != archive["archive_hash"])]
+    written = 0
+    for part, write in ((new, repo.insert), (changed, repo.upsert)):
+        if not part.empty:
+            out = fr.protect(part, store.cipher)
+            out["updated_run_no"] = run_no
+            written += write(out)
+    return written
+
+
+def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_no: int) -> dict[str, int]:
+    conn = s.connection()
+    frames = {
+        CustomerSnapshot: fr.per_run(result.customers, run_no, SNAPSHOT_COLUMNS),
+        TierSnapshot: fr.tier_snapshots(result.tiers, run_no),
+        TierChange: fr.per_run(result.changes, run_no, [*CHANGE_COLUMNS, "measure"]),
+        AumHistory: fr.per_run(result.history, run_no, [*HISTORY_COLUMNS, "step"]),
+        Holding: fr.per_run(master.holdings, run_no, list(master.holdings.columns)),
+        BirthdayEntry: fr.per_run(result.birthday_list, run_no, BIRTHDAY_COLUMNS),
+    }
+    return {m.__tablename__: insert_frame(conn, table_of(m), f) for m, f in frames.items()}
+
+
+def _assignments(s: Session, result: RunResult, run_no: int) -> int:
+    repo = AssignmentRepository(s)
+    change = assignment_changes(result.assignments, repo.open())
+    repo.close(change.close_ids, result.as_of, run_no)
+    repo.update(change.updates)
+    new = change.inserts.assign(
+        valid_from=pd.Timestamp(result.as_of), valid_to=None, from_run_no=run_no, to_run_no=None
+    )
+    return len(change.close_ids) + len(change.updates) + repo.insert(new)
+
+
+def _tasks(s: Session, result: RunResult, master: fr.MasterData, run_no: int) -> int:
+    repo = TaskRepository(s)
+    change = task_changes(
+        result.tasks,
+        repo.all(),
+        result.assignments,
+        set(master.archive["customer_id"]),
+        result.as_of,
+        run_no,
+    )
+    for rows in change.updates:
+        repo.update(rows)
+    return sum(len(r) for r in change.updates) + repo.insert(change.inserts)
+
+
+def _alerts(s: Session, result: RunResult, run_no: int) -> int:
+    repo = AlertRepository(s)
+    alerts = result.alerts.rename(columns={"alert_id": "alert_key"})
+    if alerts.empty:
+        return 0
+    known = repo.keys().set_index("alert_key")["id"]
+    seen = alerts["alert_key"].map(known)
+    cols = ["alert_key", "customer_id", "branch_id", "staff_id", "role", "kind", "date"]
+    new = alerts.loc[seen.isna(), [*cols, "amount", "reason", "rule"]]
+    new = new.assign(first_run_no=run_no, last_run_no=run_no, date=fr.day_column(new["date"]))
+    return repo.seen_in(seen.dropna().astype(int).tolist(), run_no) + repo.insert(new)
+
+
+def _audit(actor: str, result: RunResult, run_id: str, rows: dict[str, int]) -> AuditEntry:
+    return AuditEntry(
+        actor=actor,
+        action="publish_run",
+        entity="run",
+        entity_id=run_id,
+        before=None,
+        after={"as_of": result.as_of.isoformat(), "rows": rows},
+        reason="batch run published",
+    )
+
+
+def publish_batch(
+    result: RunResult,
+    ds: Any,
+    *,
+    manifest: dict[str, Any] | None = None,
+    url: str | None = None,
+    on_stage: Stage | None = None,
+) -> PublishOutcome:
+    """Open the store (``url`` or ``TIERBOOK_DATABASE_URL``), migrate it to the latest schema,
+    and publish ``result`` with the master data of the loaded dataset ``ds``."""
+    from tierbook.bootstrap import open_store
+    from tierbook.store.migrate import upgrade
+
+    store = open_store(url)
+    try:
+        upgrade(store.url)
+        master = fr.master_data(ds, result.as_of)
+        return publish_run(store, result, master, manifest=manifest, on_stage=on_stage)
+    finally:
+        store.dispose()

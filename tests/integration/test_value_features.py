@@ -1,0 +1,134 @@
+"""Value-step features on DuckDB: the balance shape (年日均, peak, days above the tier
+threshold, balances on measurement dates) from daily snapshots and from change events equals
+a day-by-day recomputation in plain Python; flows around measurement dates and activity
+equal a plain sum over hand-made transactions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.integration.test_aum_engine import AS_OF, WEIGHTS, _frames, books
+from tierbook.analytics import features as fx
+from tierbook.analytics.backends.duckdb import connect
+from tierbook.batch.value_inputs import window
+from tierbook.domain.periods import review_calendar
+
+THRESHOLDS = (0.0, 5_000.0, 10_000.0, 15_000.0)
+CUSTOMERS = ["C0", "C1", "C2"]
+START = date(2025, 1, 1)
+DAYS = 365
+
+
+@pytest.fixture(scope="module")
+def con():
+    return connect(threads=1)
+
+
+def _reference(accounts, daily: pd.DataFrame, measurement: list[int]) -> pd.DataFrame:
+    owner = {a[0]: (a[1], WEIGHTS.get(a[2], 0.0)) for a in accounts}
+    level = {c: np.zeros(DAYS) for c in CUSTOMERS}
+    for row in daily.itertuples():
+        if not START <= row.date <= AS_OF:
+            continue
+        cust, w = owner[row.account_id]
+        level[cust][(row.date - START).days] += w * row.balance
+    rows = {}
+    for c, x in level.items():
+        nz = np.flatnonzero(x > 0)
+        first = int(nz[0]) if len(nz) else 0
+        peak = float(x.max())
+        pt = max(t for t in THRESHOLDS if peak >= t)
+        ends = x[measurement]
+        rows[c] = {
+            "year_avg": x.sum() / DAYS,
+            "held_avg": x.sum() / (DAYS - first),
+            "peak": peak,
+            "start_balance": x[0],
+            "end_balance": x[-1],
+            "peak_threshold": pt,
+            "days_above": float((x >= pt).sum()) if pt > 0 else 0.0,
+            "period_end_max": float(ends.max()),
+            "dressed_dates": float((ends >= pt).sum()) if pt > 0 else 0.0,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _engine(con, acc, table, form, measurement) -> pd.DataFrame:
+    accounts = ibis.memtable(acc).cast({"open_date": "date", "close_date": "date"})
+    t = ibis.memtable(table).cast({"date": "date"})
+    levels = fx.customer_levels(t, accounts, form, START, AS_OF, WEIGHTS)
+    expr = fx.balance_shape(
+        levels, DAYS, DAYS - 1, measurement, THRESHOLDS, single_days=form == "daily"
+    )
+    out = con.to_pyarrow(expr).to_pandas().set_index("customer_id")
+    return out.reindex(CUSTOMERS).fillna(0.0)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_balance_shape_from_either_form_equals_the_day_by_day_recomputation(con, book) -> None:
+    accounts, paths = book
+    acc, daily, events = _frames(accounts, paths)
+    if daily.empty:
+        return
+    win = window(review_calendar(AS_OF, 12), "month_end")
+    ref = _reference(accounts, daily, win.measurement_days)
+    for form, table in (("daily", daily), ("events", events)):
+        got = _engine(con, acc, table, form, win.measurement_days)
+        cols = list(ref.columns)
+        np.testing.assert_allclose(
+            got[cols].to_numpy(float), ref[cols].to_numpy(float), rtol=1e-9, atol=1e-4,
+            err_msg=form,
+        )  # fmt: skip
+
+
+def test_measurement_dates_are_the_month_ends_before_the_as_of_date() -> None:
+    win = window(review_calendar(AS_OF, 12), "month_end")
+    assert [START + timedelta(days=d) for d in win.measurement_days][:3] == [
+        date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31),
+    ]  # fmt: skip
+    assert len(win.measurement_days) == 11  # 31 December is the as-of date itself
+    quarters = window(review_calendar(AS_OF, 12), "quarter_end").measurement_days
+    assert [START + timedelta(days=d) for d in quarters] == [
+        date(2025, 3, 31), date(2025, 6, 30), date(2025, 9, 30),
+    ]  # fmt: skip
+
+
+def test_flows_around_the_busiest_measurement_date_and_activity(con) -> None:
+    acc = pd.DataFrame(
+        [("A", "C0", "demand_deposit"), ("L", "C0", "loan"), ("B", "C1", "demand_deposit")],
+        columns=["account_id", "customer_id", "product_type"],
+    )
+    d = date
+    txns = pd.DataFrame(
+        [
+            ("t1", "A", d(2025, 3, 28), 800_000.0, "in", "other_bank"),  # 3 days before 31 Mar
+            ("t2", "A", d(2025, 4, 2), 790_000.0, "out", "other_bank"),  # 2 days after
+            ("t3", "A", d(2025, 3, 20), 50_000.0, "in", "other_bank"),  # too early
+            ("t4", "A", d(2025, 6, 30), 10_000.0, "in", "salary"),
+            ("t5", "A", d(2025, 7, 1), 10_000.0, "out", "merchant"),
+            ("t6", "A", d(2025, 3, 30), 999_999.0, "in", "own"),  # own transfer: ignored
+            ("t7", "L", d(2025, 3, 30), 999_999.0, "in", "other_bank"),  # loan: ignored
+            ("t8", "B", d(2025, 5, 5), 1_000.0, "out", "merchant"),
+        ],
+        columns=["txn_id", "account_id", "date", "amount", "direction", "counterparty_type"],
+    )
+    t = ibis.memtable(txns).cast({"date": "date"})
+    a = ibis.memtable(acc)
+    win = window(review_calendar(AS_OF, 12), "month_end")
+    flows = fx.period_flows(t, a, START, AS_OF, win.measurement_days, 5, 3)
+    got = con.to_pyarrow(flows).to_pandas().set_index("customer_id")
+    assert START + timedelta(days=int(got.loc["C0", "flow_day"])) == date(2025, 3, 31)
+    assert got.loc["C0", "inflow_before"] == 800_000.0
+    assert got.loc["C0", "outflow_after"] == 790_000.0
+    assert "C1" not in got.index or got.loc["C1", "inflow_before"] == 0.0
+    act = con.to_pyarrow(fx.activity(t, a, START, AS_OF)).to_pandas().set_index("customer_id")
+    assert act.loc["C0", "txn_count"] == 5
+    assert act.loc["C0", "volume"] == pytest.approx(800_000 + 790_000 + 50_000 + 20_000)
+    assert act.loc["C1", "volume"] == 1_000.0
