@@ -4,7 +4,9 @@ For each balance form (daily snapshots, change events) and each round, every var
 in its own process: tierbook's engine (load + validate + 12 months of 年日均 + ladders), a
 hand-written DuckDB SQL query computing the same as-of month's tiers, and (daily form) a
 straightforward pandas version. Prints median and min seconds, rows/s, peak RSS and the
-ratio to the DuckDB reference; checks that every variant finds the same tier counts.
+ratio to the DuckDB reference (of wall seconds, and of CPU seconds: on a shared machine
+the CPU ratio moves less with the other jobs); checks that every variant finds the same
+tier counts.
 
 Environment: BENCH_CUSTOMERS (default 200000), BENCH_ROUNDS (3), BENCH_DATA (bench-data/N),
 BENCH_SPARK (1: also hand-written Spark SQL and tierbook on Spark, local[2]).
@@ -75,7 +77,7 @@ def rows_of(data: Path, form: str) -> int:
 
 
 def main() -> None:
-    console = Console()
+    console = Console(width=150)
     n = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     data = Path(os.environ.get("BENCH_DATA", f"bench-data/{n}"))
@@ -96,6 +98,7 @@ def main() -> None:
 
 def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[dict]]) -> None:
     ref = statistics.median(r["seconds"] for r in runs["duckdb_sql"])
+    ref_cpu = statistics.median(r["cpu"] for r in runs["duckdb_sql"])
     table = Table(title=f"{form} form — {n:,} customers, {rows:,} rows")
     for col in (
         "variant",
@@ -104,12 +107,15 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
         "rows/s",
         "peak RSS MB",
         "× DuckDB SQL",
+        "CPU s",
+        "CPU ×",
         "same tiers",
     ):
         table.add_column(col, justify="left" if col == "variant" else "right")
     expected = runs["duckdb_sql"][0]["tiers"]
     for v, rs in runs.items():
         secs = [r["seconds"] for r in rs]
+        cpu = [r["cpu"] for r in rs]
         med = statistics.median(secs)
         same = all(r["tiers"] == expected for r in rs)
         table.add_row(
@@ -119,6 +125,8 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
             f"{rows / med:,.0f}",
             f"{max(r['rss_mb'] for r in rs):,.0f}",
             f"{med / ref:.2f}",
+            f"{statistics.median(cpu):.2f}",
+            f"{statistics.median(cpu) / ref_cpu:.2f}",
             "yes" if same else "NO",
         )
     console.print(table)

@@ -129,6 +129,8 @@ def open_dataset(data: Path | None, settings: EngineSettings | None = None, **lo
     if not s.source:
         if data is None:
             raise ValueError("no inputs: give --data DIR or --source postgresql://…?schema=S")
+        if engine_of(engine).checks_in_scan:
+            load.setdefault("defer_checks", True)
         return on_engine(load_dataset(Path(data), ingest, **load), engine, staging=s.staging)
     from tierbook.analytics.backends import postgres
 

@@ -33,23 +33,50 @@ def bucket_index(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
     return ibis.cases(*[(d < b, i) for i, b in enumerate(bounds)], else_=len(bounds))
 
 
-def account_bucket_sums_daily(balances: ir.Table, cal: ReviewCalendar) -> ir.Table:
+def account_bucket_sums_daily(
+    balances: ir.Table, cal: ReviewCalendar, *, row_flag: str | None = None
+) -> ir.Table:
     """Balance-days per account and bucket from daily end-of-day balances.
 
     Also ``day_or`` and ``day_sum``: the OR and the SUM of ``2 ** (day of the window mod
     31)`` over the bucket's rows (a bucket is at most 31 days). They differ exactly when a
     day appears twice: a duplicate key found in the same scan, with no extra pass. The sum
-    is taken in float64, exact below 2**53."""
-    t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
-    day = t.date.delta(ibis.literal(cal.start), unit="day").cast("int32")  # Spark: INT index
-    # Bits 0..30: a bucket's (at most 31) consecutive days differ mod 31, and the bit fits
-    # the plain INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
-    t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=ibis.literal(1) << (day % 31))
+    is taken in float64, exact below 2**53.
+
+    ``row_flag`` names a boolean column true on rows not to be trusted (unvalidated input,
+    ``Dataset.pending_scan``): then every row is scanned, rows outside the window (or
+    without a date) fall in bucket -1 with no day bit, and ``n_ok`` counts the rows whose
+    flag is false."""
+    if row_flag is None:
+        t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
+        day = _day_number(t.date, cal)
+        t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=_day_bit(day))
+        extra: dict[str, Any] = {}
+    else:
+        t = balances
+        inside = (t.date >= cal.start) & (t.date <= cal.as_of)
+        day = _day_number(t.date, cal)
+        t = t.mutate(
+            bucket=ibis.ifelse(inside, _bucket_of_day(day, cal), -1).fill_null(-1).cast("int16"),
+            day_bit=ibis.ifelse(inside, _day_bit(day), 0).fill_null(0),
+        )
+        extra = {"n_ok": (~t[row_flag]).sum().cast("int64")}
     return t.group_by(["account_id", "bucket"]).aggregate(
         bd=t.balance.sum(),
         day_or=bit_or(t.day_bit),
         day_sum=t.day_bit.cast("float64").sum(),
+        **extra,
     )
+
+
+def _day_number(date: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
+    return date.delta(ibis.literal(cal.start), unit="day").cast("int32")  # Spark: INT index
+
+
+def _day_bit(day: ir.IntegerValue) -> ir.IntegerValue:
+    # Bits 0..30: a bucket's (at most 31) consecutive days differ mod 31, and the bit fits
+    # the plain INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
+    return ibis.literal(1) << (day % 31)
 
 
 @ibis.udf.agg.builtin(name="bit_or")
@@ -108,7 +135,8 @@ def customer_bucket_sums(
     """Per customer, bucket and asset class: balance-days, as narrow integer-keyed rows —
     ``row`` is the customer's position in ``customer_id`` order, ``klass`` the position of
     its product type in ``CLASSES``. Weights are applied by the caller. With daily
-    snapshots, ``duplicate_days`` counts the account-buckets where a day appears twice."""
+    snapshots, ``duplicate_days`` counts the account-buckets where a day appears twice;
+    ``n_ok`` (when the account sums have it) sums the rows passing, of known accounts."""
     ranked = customers.select("customer_id", row=ibis.row_number().over(order_by="customer_id"))
     acc = accounts.select("account_id", "customer_id", "product_type")
     acc = acc.join(ranked, "customer_id").select("account_id", "row", "product_type")
@@ -117,6 +145,8 @@ def customer_bucket_sums(
     metrics: dict[str, Any] = {"bd": j.bd.sum()}
     if "day_or" in account_sums.columns:
         metrics["duplicate_days"] = (j.day_or.cast("float64") != j.day_sum).sum().cast("int64")
+    if "n_ok" in account_sums.columns:
+        metrics["n_ok"] = j.n_ok.sum()
     return j.group_by(
         [j.row.cast("int32").name("row"), "bucket", klass.cast("int8").name("klass")]
     ).aggregate(**metrics)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.domain.periods import ReviewCalendar
@@ -31,8 +32,42 @@ class BucketSums:
         self.n, self.n_buckets = n_customers, n_buckets
         self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.weighted_cents = np.zeros((n_customers, n_buckets))
+        self._cents: np.ndarray | None = None  # weighted cents, summed once over the batches
         self._weighted: np.ndarray | None = None
+        self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
+
+    def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
+        """Add a batch of (row, bucket, klass, bd) sums (``customer_bucket_sums``); return the
+        ids of the customers the batch flags with duplicate days. ``index`` holds the
+        customer ids in the engine's ``row`` order."""
+        if "n_ok" in batch.schema.names:
+            self.rows_ok += int(pc.sum(batch.column("n_ok")).as_py() or 0)
+        rows = batch.column("row").to_numpy(zero_copy_only=False).astype(np.int32)
+        k = batch.column("klass").to_numpy(zero_copy_only=False).astype(np.int8)
+        b = batch.column("bucket").to_numpy(zero_copy_only=False).astype(np.int16)
+        keep = (k >= 0) & (b >= 0)  # bucket -1: rows outside the window (``n_ok`` only)
+        rows, k, b = rows[keep], k[keep], b[keep]
+        bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
+        bd = np.round(bd * 100.0)  # whole cents
+        self._parts.append((rows, k, b, bd))
+        self._cents = None
+        self._weighted = None
+        if "duplicate_days" not in batch.schema.names:
+            return []
+        dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0
+        return list(index[rows[dup]])
+
+    @property
+    def weighted_cents(self) -> np.ndarray:
+        """Weighted balance-days ``[customers, buckets]`` in whole cents, summed once over
+        every batch (adding a batch afterwards sums them again)."""
+        if self._cents is None:
+            out = np.zeros(self.n * self.n_buckets)
+            for rows, k, b, bd in self._parts:
+                flat = rows.astype(np.int64) * self.n_buckets + b
+                out += np.bincount(flat, weights=bd * self._w[k], minlength=out.size)
+            self._cents = out.reshape(self.n, self.n_buckets)
+        return self._cents
 
     @property
     def weighted(self) -> np.ndarray:
@@ -40,28 +75,6 @@ class BucketSums:
         if self._weighted is None:
             self._weighted = self.weighted_cents / 100.0
         return self._weighted
-
-    def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
-        """Add a batch of (row, bucket, klass, bd) sums (``customer_bucket_sums``); return the
-        ids of the customers the batch flags with duplicate days. ``index`` holds the
-        customer ids in the engine's ``row`` order."""
-        rows = batch.column("row").to_numpy(zero_copy_only=False).astype(np.int32)
-        k = batch.column("klass").to_numpy(zero_copy_only=False).astype(np.int8)
-        keep = k >= 0
-        rows, k = rows[keep], k[keep]
-        b = batch.column("bucket").to_numpy(zero_copy_only=False)[keep].astype(np.int16)
-        bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
-        bd = np.round(bd * 100.0)  # whole cents
-        self._parts.append((rows, k, b, bd))
-        flat = rows.astype(np.int64) * self.n_buckets + b
-        self.weighted_cents += np.bincount(
-            flat, weights=bd * self._w[k], minlength=self.n * self.n_buckets
-        ).reshape(self.n, self.n_buckets)
-        self._weighted = None
-        if "duplicate_days" not in batch.schema.names:
-            return []
-        dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0
-        return list(index[rows[dup]])
 
     def set_weighted_cents(self, bucket: int, cents: np.ndarray) -> None:
         """Replace one bucket's weighted cents (the close splits a month at the rolling-365

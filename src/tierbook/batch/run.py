@@ -147,15 +147,24 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
     """Balance-days per customer and bucket in one scan of the balances. Daily snapshots are
     checked for duplicate days in the same scan; if some customer has one, the ingest checks
     the keys of that customer's accounts (duplicates go to the quarantine) and the sums are
-    taken again on the clean rows."""
+    taken again on the clean rows. When the ingest left the row checks of the daily
+    balances to this scan (``Dataset.pending_scan``), the scan counts the rows passing
+    them; unless every row read did, the ingest checks them all and the sums are retaken."""
     accounts = ds.tables["accounts"]
     if ds.balance_form == "events":
         acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
         return _stream(acct, ds, cal, index, weights)[0]
+    sums, flagged = None, []
+    unchecked = ds.pending_scan("balances_daily")
+    if unchecked is not None:
+        acct = aum_expr.account_bucket_sums_daily(unchecked, cal, row_flag="_bad")
+        sums, flagged = _stream(acct, ds, cal, index, weights)
+        if not ds.settle("balances_daily", sums.rows_ok):
+            sums, flagged = None, []
     balances = ds.tables["balances_daily"]
-    sums, flagged = _stream(
-        aum_expr.account_bucket_sums_daily(balances, cal), ds, cal, index, weights
-    )
+    if sums is None:
+        acct = aum_expr.account_bucket_sums_daily(balances, cal)
+        sums, flagged = _stream(acct, ds, cal, index, weights)
     if flagged:
         dup = aum_expr.duplicate_day_accounts(balances, accounts, sorted(set(flagged)), cal)
         ds.check_keys_for("balances_daily", dup.to_pyarrow().column("account_id").to_pylist())
@@ -207,6 +216,7 @@ def run_batch(
     timer = Timer(progress)
     stamp = loaded.stamp
     customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer, sums_source)
+    ds.finish_checks()  # no-op once the scan above settled them: the quarantine is complete
     index = pd.Index(customers["customer_id"])
     with timer.stage("tier results"):
         tiers = pd.concat(

@@ -29,7 +29,8 @@ STEPS = ("initial", "upgrade", "keep", "below", "watch", "downgrade", "hold")
 INITIAL, UPGRADE, KEEP, BELOW, WATCH, DOWNGRADE, HOLD = range(len(STEPS))
 
 FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+IntArray = NDArray[np.int16]
+"""Levels, steps and runs: small integers (a quarter of int64's memory per customer)."""
 
 
 def classify(measure: float, ladder: Ladder) -> Level:
@@ -46,7 +47,7 @@ def classify_array(measures: FloatArray, ladder: Ladder) -> IntArray:
     thresholds = np.asarray(ladder.thresholds(), dtype=np.float64)
     cents = np.round(np.nan_to_num(measures, nan=0.0), 2)
     idx = np.searchsorted(thresholds, cents, side="right") - 1
-    return np.clip(idx, 0, len(thresholds) - 1).astype(np.int64)
+    return np.clip(idx, 0, len(thresholds) - 1).astype(np.int16)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def apply_policy(ladder: Ladder, measures: FloatArray) -> TierPath:
 
 def immediate(qualified: IntArray) -> TierPath:
     n, t_count = qualified.shape
-    steps = np.full((n, t_count), KEEP, dtype=np.int64)
+    steps = np.full((n, t_count), KEEP, dtype=np.int16)
     steps[:, 0] = INITIAL
     if t_count > 1:
         diff = qualified[:, 1:] - qualified[:, :-1]
@@ -102,11 +103,11 @@ def slow_down(qualified: IntArray, watch_after: int, drop_after: int, lookback: 
     level ends the run.
     """
     n, t_count = qualified.shape
-    levels = np.empty((n, t_count), dtype=np.int64)
-    steps = np.empty((n, t_count), dtype=np.int64)
-    runs = np.zeros((n, t_count), dtype=np.int64)
+    levels = np.empty((n, t_count), dtype=np.int16)
+    steps = np.empty((n, t_count), dtype=np.int16)
+    runs = np.zeros((n, t_count), dtype=np.int16)
     level = qualified[:, 0].copy()
-    run = np.zeros(n, dtype=np.int64)
+    run = np.zeros(n, dtype=np.int16)
     levels[:, 0], steps[:, 0] = level, INITIAL
     drop_at = watch_after + drop_after
     for t in range(1, t_count):
@@ -149,9 +150,9 @@ def annual_keep(
         [lv.single_purchase if lv.single_purchase is not None else np.inf for lv in ladder.levels]
     )
     keeps = np.asarray([lv.keep_min or 0.0 for lv in ladder.levels], dtype=np.float64)
-    levels = np.empty((n, t_count), dtype=np.int64)
-    steps = np.empty((n, t_count), dtype=np.int64)
-    level = np.zeros(n, dtype=np.int64)
+    levels = np.empty((n, t_count), dtype=np.int16)
+    steps = np.empty((n, t_count), dtype=np.int16)
+    level = np.zeros(n, dtype=np.int16)
     cum = np.zeros(n)  # purchases since joining or since the last downgrade
     best_single = np.zeros(n)  # largest single purchase over the same span
     for t in range(t_count):
@@ -173,4 +174,4 @@ def annual_keep(
             cum = np.where(drop, 0.0, cum)
             best_single = np.where(drop, 0.0, best_single)
         levels[:, t], steps[:, t] = level, step
-    return TierPath(levels, steps, np.zeros((n, t_count), dtype=np.int64))
+    return TierPath(levels, steps, np.zeros((n, t_count), dtype=np.int16))

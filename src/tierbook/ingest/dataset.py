@@ -27,7 +27,15 @@ from tierbook.ingest.quarantine import IngestError, combine
 from tierbook.ingest.readers import Source, display_path, find_sources
 from tierbook.ingest.sql import registered, run
 from tierbook.ingest.stage import stage
-from tierbook.ingest.validate import Checked, dup_lines, find_duplicates, make_clean, validate
+from tierbook.ingest.validate import (
+    Checked,
+    dup_lines,
+    find_duplicates,
+    finish,
+    make_clean,
+    settle_clean,
+    validate,
+)
 
 BalanceForm = Literal["daily", "events"]
 REQUIRED_TABLES = ("branches", "staff", "customers", "accounts")
@@ -44,6 +52,8 @@ SMALL_ORDER = (
 )
 KEYS_LEFT_TO_ENGINE = ("balances_daily",)
 """Large tables whose duplicate keys the engine detects; see ``Dataset.check_keys_for``."""
+DEFERRABLE = ("balances_daily",)
+"""Large tables whose row checks may wait for the engine's scan (``defer_checks``)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,46 @@ class Dataset:
         """The clean balance table of the loaded form."""
         return self.tables[BALANCE_TABLES[self.balance_form]]
 
+    def pending_scan(self, table: str) -> Any | None:
+        """For a table whose checks wait (``load_dataset(defer_checks=True)``): its typed
+        rows with ``_bad`` (true when a cell or row check fails; references are not in it),
+        for a scan that counts the rows passing; else None. See ``settle``."""
+        state = self._checked.get(table)
+        return self.con.table(state.scan) if state is not None and state.pending else None
+
+    def settle(self, table: str, good_rows: int | None) -> bool:
+        """End the wait of a pending ``table``. ``good_rows`` is the number of its rows a
+        scan found with ``_bad`` false and a key among the clean parent rows (e.g. an
+        inner join on the clean accounts). When it equals the rows read, no row can be bad
+        and none is looked at again: True. Otherwise (or with None) every row is checked
+        as at load, the quarantine and file counts are updated and ``tables[table]`` is
+        the new clean relation: False (what was computed from ``pending_scan`` is void).
+        """
+        state = self._checked[table]
+        if not state.pending:
+            raise ValueError(f"{table}: its checks are not pending")
+        raw = state.raw
+        assert raw is not None
+        read = sum(raw.rows_read.values())
+        if good_rows == read and not raw.reader_lines and not raw.unstaged:
+            settle_clean(self.con, state)
+            self.tables[table] = self.con.table(state.clean)
+            return True
+        if good_rows is not None and good_rows > read:
+            raise ValueError(f"{table}: {good_rows} good rows counted, only {read} read")
+        result = finish(self.con, state, raw, check_keys=state.check_keys)
+        self.tables[table] = self.con.table(result.checked.clean)
+        self.quarantine = combine([self.quarantine, result.quarantine])
+        newly_bad = result.quarantined_rows
+        self.files = [self._recount(r, table, newly_bad) for r in self.files]
+        return False
+
+    def finish_checks(self) -> None:
+        """Check every row of the tables still pending (the quarantine is complete after)."""
+        for name, state in self._checked.items():
+            if state.pending:
+                self.settle(name, None)
+
     def check_keys_for(self, table: str, account_ids: Sequence[str]) -> int:
         """Check the duplicate keys of large ``table`` among the rows of ``account_ids``.
 
@@ -91,6 +141,8 @@ class Dataset:
         state = self._checked.get(table)
         if state is None or state.materialised or "account_id" not in state.table.names:
             raise ValueError(f"{table}: not a large table with account_id loaded in this dataset")
+        if state.pending:
+            self.settle(table, None)
         ids = list(dict.fromkeys(str(a) for a in account_ids))
         if not ids:
             return 0
@@ -143,6 +195,7 @@ def load_dataset(
     balances: Literal["auto", "daily", "events"] = "auto",
     check_keys: bool = True,
     tables: Collection[str] | None = None,
+    defer_checks: bool = False,
 ) -> Dataset:
     """Validate and load every contract table found in ``data_dir`` — or, with ``tables``,
     only those (the required tables and the balances always); the others are not read.
@@ -151,6 +204,11 @@ def load_dataset(
     Duplicate keys are checked in every small table, and in ``balance_events`` and
     ``transactions`` unless ``check_keys=False``; never in ``balances_daily`` (see
     ``Dataset.check_keys_for``). Raises ``IngestError`` on a fatal problem.
+
+    ``defer_checks``: the row checks of ``balances_daily`` wait for the engine's own scan
+    (``Dataset.pending_scan``, ``Dataset.settle``): on clean input the 100M rows are read
+    once, not twice. Until settled, the table's quarantine lines are missing and its clean
+    relation checks every row as it is read; ``Dataset.finish_checks`` settles the rest.
     """
     data_dir = Path(data_dir)
     sources = find_sources(data_dir)
@@ -159,7 +217,7 @@ def load_dataset(
         raise IngestError(data_dir, f"required table missing: {', '.join(missing)}")
     form = _balance_form(sources, balances, data_dir)
     run(con, "SET enable_progress_bar = false")
-    loader = _Loader(data_dir, con, uuid.uuid4().hex[:8])
+    loader = _Loader(data_dir, con, uuid.uuid4().hex[:8], defer=DEFERRABLE if defer_checks else ())
     wanted = None if tables is None else {*tables, *REQUIRED_TABLES, BALANCE_TABLES[form]}
     for name in SMALL_ORDER:
         if name in sources and (wanted is None or name in wanted):
@@ -198,8 +256,8 @@ def _balance_form(sources: dict[str, Source], wanted: str, data_dir: Path) -> Ba
 class _Loader:
     """Accumulates the clean tables, file records and quarantine of one load."""
 
-    def __init__(self, data_dir: Path, con: Any, tag: str) -> None:
-        self.data_dir, self.con, self.tag = data_dir, con, tag
+    def __init__(self, data_dir: Path, con: Any, tag: str, defer: Collection[str]) -> None:
+        self.data_dir, self.con, self.tag, self.defer = data_dir, con, tag, defer
         self.tables: dict[str, Any] = {}
         self.files: list[FileRecord] = []
         self.quarantines: list[pd.DataFrame] = []
@@ -212,7 +270,13 @@ class _Loader:
         small = not table.large
         raw = stage(self.con, table, source, self.data_dir, name, skip_blank=small, in_order=small)
         result = validate(
-            self.con, table, raw, self.parents, check_keys=check_keys, materialise=not table.large
+            self.con,
+            table,
+            raw,
+            self.parents,
+            check_keys=check_keys,
+            materialise=not table.large,
+            defer=table.name in self.defer,
         )
         clean = result.checked.clean
         for ref in _referenced_columns(table):

@@ -42,7 +42,7 @@ from tierbook.ingest.readers import (
     scan_csv,
     sha256_file,
 )
-from tierbook.ingest.sql import PY_WHITESPACE, lit, q, registered, run, strip_sql
+from tierbook.ingest.sql import PY_WHITESPACE, lit, q, registered, run, setting, strip_sql
 
 FILE_SHIFT = 40
 """``_rid`` of Parquet rows: file index << 40 | row number within the file."""
@@ -87,7 +87,9 @@ def stage(
     ``in_order``: the caller copies the relation whole, in order, into a table (insertion
     order preserved) before reading it; a CSV read by DuckDB then leaves ``_rid``, ``_line``
     NULL and keeps its blank rows (``_blank``), and ``Raw.rowid_lines`` says how to number
-    the copy's rows from their ``rowid``. Otherwise the records are numbered in the scan."""
+    the copy's rows from their ``rowid``. Such a CSV is parsed once: the pass that counts
+    its records stores them, in file order, in a temp table that the relation reads.
+    Otherwise the records are numbered in the scan."""
     if source.format == ".parquet":
         return _parquet(con, table, source, data_dir, name, skip_blank=skip_blank)
     path = source.paths[0]
@@ -184,21 +186,34 @@ def _csv_fast(
         f"rejects_scan = {lit(rejects + '_s')}"
     )
     file = lit(path.as_posix())
+    select = ", ".join(f"{c} AS {q(n)}" for c, n in zip(cells, table.names, strict=True))
+    rows = f"{raw.name}_rows"
     try:  # one pass to count the records and learn the rejected lines
-        total, kept = run(
-            con,
-            f"SELECT count(*), count(*) FILTER (WHERE NOT ({blank})) "
-            f"FROM read_csv({file}, {options}{stored})",
-        ).fetchall()[0]
+        if in_order:  # the records kept, in file order, for the caller's ordered copy
+            with setting(con, "preserve_insertion_order", "true"):
+                run(
+                    con,
+                    f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT {select}, {blank} AS _blank "
+                    f"FROM read_csv({file}, {options}{stored})",
+                )
+            counted = f"SELECT count(*), count(*) FILTER (WHERE NOT _blank) FROM {rows}"
+        else:
+            counted = (
+                f"SELECT count(*), count(*) FILTER (WHERE NOT ({blank})) "
+                f"FROM read_csv({file}, {options}{stored})"
+            )
+        total, kept = run(con, counted).fetchall()[0]
         rejected = run(
             con, f"SELECT DISTINCT line, error_type, csv_line FROM {rejects} ORDER BY line"
         ).fetchall()
     except duckdb.Error:  # e.g. mixed line endings: DuckDB's parser gives up on the file
+        run(con, f"DROP TABLE IF EXISTS {rows}")
         return False
     finally:
         run(con, f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {rejects}_s")
     lines_out = sorted({int(r[0]) for r in rejected})
     if total + len(lines_out) + 1 != lines or not _only_field_counts(rejected):
+        run(con, f"DROP TABLE IF EXISTS {rows}")
         return False
     shift = "0"
     join = ""
@@ -215,17 +230,15 @@ def _csv_fast(
         wrong = [(n, _field_count(texts[n], width)) for n in lines_out]
         raw.reader_lines.append(_field_count_lines(table, shown, wrong))
         raw.unstaged[shown] = len(wrong)
-    select = ", ".join(f"{c} AS {q(n)}" for c, n in zip(cells, table.names, strict=True))
     raw.rows_read[shown] = kept + raw.unstaged.get(shown, 0)
     if in_order:  # numbered by the caller, from the rowid of its ordered copy
         run(
             con,
-            f"CREATE OR REPLACE TEMP VIEW {raw.name} AS SELECT {select}, {blank} AS _blank, "
+            f"CREATE OR REPLACE TEMP VIEW {raw.name} AS SELECT * EXCLUDE (_blank), _blank, "
             f"{lit(shown)} AS _file, CAST(NULL AS VARCHAR) AS _sheet, "
-            f"CAST(NULL AS BIGINT) AS _line, CAST(NULL AS BIGINT) AS _rid "
-            f"FROM read_csv({file}, {options})",
+            f"CAST(NULL AS BIGINT) AS _line, CAST(NULL AS BIGINT) AS _rid FROM {rows}",
         )
-        raw.temp.append(f"VIEW {raw.name}")
+        raw.temp += [f"TABLE {rows}", f"VIEW {raw.name}"]
         raw.rowid_lines = (join, shift)
         return True
     # Records numbered as DuckDB reads them: ROW_NUMBER() OVER () runs in a streaming window

@@ -72,6 +72,11 @@ class Checked:
     clean: str
     materialised: bool
     version: int = 0
+    store: str = ""  # small tables: the stored typed rows
+    scan: str = ""  # large tables: typed rows and ``_bad`` (a cell or row check fails)
+    raw: Raw | None = None
+    pending: bool = False  # prepared, no row looked at yet (``validate(defer=True)``)
+    check_keys: bool = True
 
 
 @dataclass
@@ -89,25 +94,53 @@ def validate(
     *,
     check_keys: bool,
     materialise: bool,
+    defer: bool = False,
 ) -> Validated:
     """Validate staged ``raw``; ``parents`` maps ``"table.column"`` to the clean relation of
     that table. ``materialise`` stores the clean rows as a temp table and drops the rest
     (small tables); otherwise the clean rows stay a view over the scan.
-    ``check_keys=False`` leaves duplicates in."""
+    ``check_keys=False`` leaves duplicates in.
+
+    ``defer`` (large tables): the relations are made but no row is looked at yet. The
+    table stays ``Checked.pending``: its ``clean`` view evaluates every check as it reads
+    (correct, slower), and ``scan`` gives the typed rows with ``_bad``, true when a cell or
+    row check fails, for a caller that counts the rows passing in its own scan and then
+    calls ``settle`` (see ``Dataset.settle``)."""
+    state = _prepare(con, table, raw, parents, materialise=materialise)
+    if defer and not materialise:
+        state.pending, state.check_keys = True, check_keys
+        state.clean = _pending_clean(con, state)
+        return Validated(state, empty_quarantine(), {})
+    return finish(con, state, raw, check_keys=check_keys)
+
+
+def _prepare(
+    con: Any, table: Table, raw: Raw, parents: dict[str, str], *, materialise: bool
+) -> Checked:
+    """The typed and check relations of ``raw`` (views; a small table's are stored)."""
     base = raw.name.replace("tb_raw_", "", 1)
     typed, chk = f"tb_typed_{base}", f"tb_chk_{base}"
     checks, identity = _typed_relation(con, table, raw, typed)
     checks += _row_checks(table, identity)
     field_ok = _none(checks)
+    row_bad = " OR ".join(f"({c.sql})" for c in checks) or "false"
     checks += _reference_checks(table, parents)
     flags = ", ".join(f"{c.sql} AS {q(c.name)}" for c in checks)
     keep = ", ".join([*(q(c) for c in table.names), "_file", "_sheet", "_line", "_rid"])
     store = f"tb_store_{base}"
+    scan = ""
     if materialise:  # typed values and flags computed once, stored in file order
         _store(con, raw, store, chk, typed, table, flags)
     else:
         run(con, f"CREATE OR REPLACE TEMP VIEW {chk} AS SELECT {keep}, {flags} FROM {typed}")
-    state = Checked(
+        scan = f"tb_scan_{base}"
+        names = ", ".join(q(c) for c in table.names)
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP VIEW {scan} AS SELECT {names}, ({row_bad}) AS _bad "
+            f"FROM {typed}",
+        )
+    return Checked(
         table,
         chk,
         checks,
@@ -118,7 +151,17 @@ def validate(
         chk if materialise else typed,
         "",
         materialise,
+        store=store,
+        scan=scan,
+        raw=raw,
     )
+
+
+def finish(con: Any, state: Checked, raw: Raw, *, check_keys: bool) -> Validated:
+    """Look at every row of a prepared table: the rows failing a check (``flagged``), the
+    duplicate lines, the quarantine lines and the clean relation."""
+    table, checks, chk = state.table, state.checks, state.chk
+    state.pending = False
     any_bad = " OR ".join(q(c.name) for c in checks) or "false"
     cols = ", ".join(q(c.name) for c in checks)
     run(
@@ -126,11 +169,7 @@ def validate(
         f"CREATE OR REPLACE TEMP TABLE {state.flagged} AS SELECT _rid, _file, _sheet, _line"
         f"{', ' if cols else ''}{cols} FROM {chk} WHERE {any_bad}",
     )
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {state.dups} (_rid BIGINT, _file VARCHAR, _sheet VARCHAR, "
-        "_line BIGINT, _same BOOLEAN, _n BIGINT)",
-    )
+    _empty_dups(con, state)
     if check_keys:
         total = sum(raw.rows_read.values())
         find_duplicates(con, state, state.dups, passes=max(1, -(-total // ROWS_PER_KEY_PASS)))
@@ -148,12 +187,14 @@ def validate(
         f"CREATE OR REPLACE TEMP TABLE {state.out} AS SELECT _rid FROM {state.flagged} "
         f"UNION SELECT _rid FROM {state.dups}",
     )
-    if materialise:  # the stored rows less those set aside are the clean table
+    if state.materialised:  # the stored rows less those set aside are the clean table
+        store = state.store
         rid = "rowid" if raw.rowid_lines else "_rid"
         run(con, f"DELETE FROM {store} WHERE {rid} IN (SELECT _rid FROM {state.out})")
         stored = [r[0] for r in run(con, f"DESCRIBE {store}").fetchall()]
         for column in (c for c in stored if c not in table.names):  # flags: no longer needed
             run(con, f"ALTER TABLE {store} DROP COLUMN {q(column)}")
+        typed = state.typed
         state.typed = store
         state.clean = make_clean(con, state)
         drop = [f"TABLE {t}" for t in (state.out, state.dups, state.flagged)]
@@ -162,6 +203,43 @@ def validate(
     else:
         state.clean = make_clean(con, state)
     return Validated(state, quarantine[list(QUARANTINE_COLUMNS)], counts)
+
+
+def settle_clean(con: Any, state: Checked) -> None:
+    """A pending table that the caller's scan proved clean (no row fails a cell or row
+    check or refers to an unknown parent): nothing flagged, the clean rows are the typed
+    rows. Duplicate keys are left as ``check_keys`` was (the engine looks for them)."""
+    cols = ", ".join(q(c.name) for c in state.checks)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {state.flagged} AS SELECT _rid, _file, _sheet, _line"
+        f"{', ' if cols else ''}{cols} FROM {state.chk} LIMIT 0",
+    )
+    _empty_dups(con, state)
+    run(con, f"CREATE OR REPLACE TEMP TABLE {state.out} (_rid BIGINT)")
+    state.pending = False
+    state.clean = make_clean(con, state)
+
+
+def _empty_dups(con: Any, state: Checked) -> None:
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {state.dups} (_rid BIGINT, _file VARCHAR, _sheet VARCHAR, "
+        "_line BIGINT, _same BOOLEAN, _n BIGINT)",
+    )
+
+
+def _pending_clean(con: Any, state: Checked) -> str:
+    """The clean view of a pending table: the rows of ``chk`` failing no check (every check
+    evaluated as the view is read)."""
+    name = state.chk.replace("tb_chk_", "tb_unsettled_", 1)
+    cols = ", ".join(q(c) for c in state.table.names)
+    none_bad = _none(state.checks)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} FROM {state.chk} WHERE {none_bad}",
+    )
+    return name
 
 
 def _store(con: Any, raw: Raw, store: str, chk: str, typed: str, table: Table, flags: str) -> None:

@@ -33,6 +33,10 @@ class Capabilities:
     integer_division: str
     portability: str
     """Constructs the shared expressions avoid or spell portably because of this engine."""
+    checks_in_scan: bool
+    """The batch's aggregation scan also makes the row checks of the daily balances (one read
+    of the largest table instead of two, ``load_dataset(defer_checks=True)``); otherwise the
+    ingest checks every row before the tables move to the engine."""
     session_start_s: float
     """Fixed cost to open the engine, measured on the 2-core machine (FACTS.md, tests)."""
 
@@ -46,6 +50,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         date_difference="date_diff('day', a, b)",
         integer_division="SQL / on integers is float, // floors (Ibis / is float everywhere)",
         portability="none: the reference engine",
+        checks_in_scan=True,
         session_start_s=0.4,
     ),
     "postgres": Capabilities(
@@ -57,6 +62,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         integer_division="SQL / on integers truncates (Ibis casts to float first)",
         portability="no int << bigint: the day bit is 1 << (day mod 31), an INTEGER on every "
         "engine; arrays are 1-based (Ibis shifts the look-up index)",
+        checks_in_scan=False,
         session_start_s=0.1,
     ),
     "spark": Capabilities(
@@ -69,6 +75,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         portability="Ibis 12 compiles no .bit_or() for Spark: the engine's builtin bit_or "
         "aggregate is called by name; element_at needs an INT index: day numbers cast "
         "to int32",
+        checks_in_scan=False,
         session_start_s=6.0,
     ),
 }
@@ -94,6 +101,7 @@ def capability_table() -> str:
         ("date_difference", "days between dates"),
         ("integer_division", "integer division"),
         ("portability", "what the shared expressions spell portably for it"),
+        ("checks_in_scan", "balance row checks in the batch's scan"),
         ("session_start_s", "start-up (s)"),
     ]
     head = "| | " + " | ".join(ENGINES) + " |"
