@@ -41,7 +41,7 @@ def load_day_view(view: Path, con: Any, form: str, tables: Collection[str], cach
     if missing:
         raise IngestError(view, f"required table missing: {', '.join(missing)}")
     run(con, "SET enable_progress_bar = false")
-    loader = _Loader(view, con, uuid.uuid4().hex[:8])
+    loader = _Loader(view, con, uuid.uuid4().hex[:8], defer=())  # a day file: checked at load
     wanted = {*tables, *REQUIRED_TABLES, BALANCE_TABLES[form]}
     cache.mkdir(parents=True, exist_ok=True)
     for name in SMALL_ORDER:

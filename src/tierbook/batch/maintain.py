@@ -44,8 +44,9 @@ def assign_and_plan(
 ) -> Maintenance:
     rb = loaded.rulebook
     m = rb.maintenance
-    if m is None:
-        return Maintenance(_empty(), _empty(), _empty(), _empty(), _empty())
+    if m is None:  # nobody is assigned: an empty book, with its columns for later steps
+        book = pd.DataFrame(columns=["customer_id", "role", "staff_id"])
+        return Maintenance(book, _empty(), _empty(), _empty(), _empty())
     band = results[m.band_ladder]
     book = customers[["customer_id", "branch_id", "kind"]].copy()
     book["band"] = band.level_names(band.path.final_levels)

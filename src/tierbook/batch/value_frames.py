@@ -123,6 +123,8 @@ def key_customer_frame(scores: pd.DataFrame, assignments: pd.DataFrame) -> pd.Da
 
 
 def _explain(k: pd.DataFrame) -> pd.Series:
+    if k.empty:  # no key customer (a tiny bank): nothing to format
+        return pd.Series([], index=k.index, dtype=object)
     text = "score " + k["score"].map("{:.1f}".format) + " ="
     for p in SCORE_PARTS:
         text = text + f" {p} " + k[f"pts_{p}"].map("{:.1f}".format)
