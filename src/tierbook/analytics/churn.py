@@ -58,7 +58,7 @@ def open_aum_accounts(accounts: ir.Table, as_of: date) -> ir.Table:
     a = accounts.filter((accounts.product_type != "loan") & (accounts.open_date <= as_of))
     is_open = a.close_date.isnull() | (a.close_date > as_of)
     return a.group_by("customer_id").aggregate(
-        open_accounts=is_open.cast("int64").sum(), accounts=ibis._.count()
+        open_accounts=ibis.ifelse(is_open, 1, 0).sum(), accounts=ibis._.count()
     )
 
 

@@ -164,11 +164,11 @@ def balance_shape(
     j = lv.join(stats.select("customer_id", "peak_threshold"), "customer_id")
     high = (j.level >= j.peak_threshold) & (j.peak_threshold > 0)
     if single_days:
-        dressed = (j.day.isin(measurement_days) & high).cast("int64")
+        dressed = ibis.ifelse(j.day.isin(measurement_days) & high, 1, 0)
     else:
         dressed = sum(
             (
-                ((j.day <= m) & (j.day + j.length > m) & high).cast("int64")
+                ibis.ifelse((j.day <= m) & (j.day + j.length > m) & high, 1, 0)
                 for m in measurement_days
             ),
             j.length * 0,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -107,9 +108,9 @@ def _open_accounts(ds: Dataset, index: pd.Index, ends: list[date]) -> np.ndarray
     a = ds.tables["accounts"]
     a = a.filter(a.product_type != "loan")
     aggs = {
-        f"m{k}": ((a.open_date <= e) & (a.close_date.isnull() | (a.close_date > e)))
-        .cast("int64")
-        .sum()
+        f"m{k}": ibis.ifelse(
+            (a.open_date <= e) & (a.close_date.isnull() | (a.close_date > e)), 1, 0
+        ).sum()
         for k, e in enumerate(ends)
     }
     t = a.group_by("customer_id").aggregate(**aggs).to_pandas()
