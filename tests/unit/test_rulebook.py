@@ -109,8 +109,7 @@ def test_hash_ignores_comments_and_key_order() -> None:
     )
 
 
-def test_a_rulebook_extending_a_preset_states_only_what_differs() -> None:
-    text = """
+MY_BANK = """
 extends: bank_default
 id: my-bank
 version: "1"
@@ -118,7 +117,13 @@ ladders:
   - id: card_tiers
     levels:
       - {name: 普通, min: 0}
-      - {name: 金卡, min: 80000}
+"""
+
+
+def test_a_rulebook_extending_a_preset_states_only_what_differs() -> None:
+    text = (
+        MY_BANK
+        + """      - {name: 金卡, min: 80000}
       - {name: 白金, min: 300000}
       - {name: 黑金, min: 500000}
       - {name: 钻石, min: 1000000}
@@ -126,6 +131,7 @@ ladders:
 maintenance:
   monthly_contact: {min_aum: 250000}
 """
+    )
     mine = parse_rulebook(text).rulebook
     base = load_preset().rulebook
     card = mine.ladder("card_tiers")
@@ -147,17 +153,12 @@ def test_extending_an_unknown_preset_is_refused_with_the_names_known() -> None:
 
 
 def test_errors_in_an_extending_rulebook_name_the_merged_yaml_path() -> None:
-    text = """
-extends: bank_default
-id: my-bank
-version: "1"
-ladders:
-  - id: card_tiers
-    levels:
-      - {name: 普通, min: 0}
-      - {name: 金卡, min: 100000}
+    text = (
+        MY_BANK
+        + """      - {name: 金卡, min: 100000}
       - {name: 白金, min: 100000}
 """
+    )
     with pytest.raises(RulebookError) as info:
         parse_rulebook(text)
     assert info.value.problems[0][0] == "ladders.card_tiers.levels"
