@@ -9,6 +9,7 @@ local session per module. Without PostgreSQL or Java the engine is skipped, exce
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import uuid
@@ -258,6 +259,9 @@ def test_the_command_line_runs_the_batch_in_postgres_with_duckdbs_outputs(
             for e in ("postgres", "duckdb")
         )
         pd.testing.assert_frame_equal(got, want)
+    for engine in ("duckdb", "postgres"):
+        manifest = json.loads((tmp_path / engine / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["engine"] == engine
 
 
 def test_an_unknown_engine_or_a_missing_database_fails_with_a_message(bank: Path) -> None:

@@ -80,6 +80,7 @@ def build_manifest(result: RunResult, counts: dict[str, int]) -> dict[str, Any]:
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rulebook": {**lr.stamp, "source": lr.source},
         "balance_form": result.balance_form,
+        "engine": result.engine,
         "inputs": result.files,
         "row_counts": counts,
         "timings_s": result.timings,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.analytics import aum as aum_expr
-from tierbook.analytics.backends.engine import record_batches
+from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.analyses import Analyses, analysis_tables, run_analyses
 from tierbook.batch.maintain import assign_and_plan
@@ -63,6 +63,7 @@ class RunResult:
     quarantine: pd.DataFrame
     files: list[dict[str, Any]]
     balance_form: str
+    engine: str = "duckdb"  # the engine that computed the sums (capability table name)
     timings: dict[str, float] = field(default_factory=dict)
     value: ValueResult | None = None  # key customers, fake-big flags, concentration
     analyses: Analyses = field(default_factory=Analyses)  # churn, segments, membership
@@ -257,6 +258,7 @@ def run_batch(
         quarantine=ds.quarantine,
         files=[dataclasses.asdict(f) for f in ds.files],
         balance_form=ds.balance_form,
+        engine=engine_of(ds.con).engine,
         timings=timer.timings,
         value=value,
         analyses=analyses,
