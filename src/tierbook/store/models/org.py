@@ -7,20 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tierbook.rules.models import Role
 from tierbook.store.base import Base, BigId, UtcDateTime, utcnow
 
-USER_ROLES = (
-    "teller",
-    "vip_teller",
-    "lobby_manager",
-    "rm",
-    "rm_supervisor",
-    "branch_manager",
-    "personal_banking",
-    "head_office_analyst",
-    "admin",
-)
-"""Login roles: the staff roles of the rulebook plus head-office analysts and administrators."""
+USER_ROLES = tuple(role.value for role in Role)
+"""Login roles: the rulebook's roles (staff roles plus head-office analysts and administrators)."""
 
 
 def in_list(column: str, values: tuple[str, ...]) -> str:
