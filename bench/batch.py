@@ -1,25 +1,45 @@
-"""``make bench``: the batch against references, alternating in one run.
+"""``make bench``: the batch against references, alternating in one run, at several sizes.
 
-For each balance form (daily snapshots, change events) and each round, every variant runs
-in its own process: tierbook's engine (load + validate + 12 months of 年日均 + ladders), a
-hand-written DuckDB SQL query computing the same as-of month's tiers, and (daily form) a
-straightforward pandas version. Prints median and min seconds, rows/s, peak RSS and the
-ratio to the DuckDB reference (of wall seconds, and of CPU seconds: on a shared machine
-the CPU ratio moves less with the other jobs); checks that every variant finds the same
-tier counts.
+For each bank size, each balance form (daily snapshots, change events) and each round,
+every variant runs in its own process: tierbook's engine (load + validate + 12 months of
+年日均 + ladders), a hand-written DuckDB SQL query computing the same as-of month's tiers,
+a straightforward pandas version (daily form, up to ``BENCH_PANDAS_MAX`` customers) and
+hand-written Spark SQL plus tierbook on Spark (local[2]). Prints median and min seconds,
+rows/s, peak RSS and the ratio to the DuckDB reference (of wall seconds, and of CPU
+seconds: on a shared machine the CPU ratio moves less with the other jobs); checks that
+every variant finds the same tier counts. Every run is appended to a JSON file with the
+load averages before and after it, and the scaling chart (seconds and peak RSS against
+rows, per variant) is drawn from that file.
 
-Environment: BENCH_CUSTOMERS (default 200000), BENCH_ROUNDS (3), BENCH_DATA (bench-data/N),
-BENCH_SPARK (1: also hand-written Spark SQL and tierbook on Spark, local[2]).
+Environment:
+
+- ``BENCH_SIZES`` (default ``20000,200000,2000000``; ``BENCH_CUSTOMERS=N`` alone means
+  one size);
+- ``BENCH_DATA_DIR`` (``bench-data``: the bank of N customers is ``BENCH_DATA_DIR/N``,
+  generated there when missing) or, for a single size, ``BENCH_DATA`` (its folder);
+- ``BENCH_ROUNDS`` (3) up to 200k customers, ``BENCH_ROUNDS_LARGE`` (1) above;
+- ``BENCH_FORMS`` (``daily,events``); ``BENCH_SPARK`` (1: include the Spark variants) and
+  ``BENCH_SPARK_MAX`` (2000000: largest bank they run on); ``BENCH_PANDAS_MAX`` (200000);
+- ``BENCH_TIMEOUT`` (1800 s: a variant still running is stopped and recorded as such);
+- ``BENCH_RESULTS`` (``bench/results/batch.json``; the runs of the sizes measured now replace
+  that file's runs of the same sizes, the others are kept) and ``BENCH_CHART``
+  (``docs/scaling.png``).
+
+``python -m bench.batch chart`` redraws the chart and prints the Markdown table from the
+JSON file without running anything.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -29,6 +49,14 @@ from rich.table import Table
 AS_OF = "2025-12-31"
 SPARK_VARIANTS = ["spark_sql", "tierbook_spark"]
 """Hand-written Spark SQL and tierbook on Spark, local[2] (BENCH_SPARK=0 leaves them out)."""
+LABELS = {
+    "tierbook": "tierbook",
+    "duckdb_sql": "hand-written DuckDB SQL",
+    "pandas": "pandas",
+    "spark_sql": "hand-written Spark SQL",
+    "tierbook_spark": "tierbook on Spark",
+}
+FORM_ROWS = {"daily": "balances_daily", "events": "balance_events"}
 
 
 def ensure_bank(n: int, path: Path, console: Console) -> None:
@@ -53,47 +81,132 @@ def ensure_bank(n: int, path: Path, console: Console) -> None:
     console.print(f"  generated in {time.perf_counter() - t0:.0f}s")
 
 
-def run_variant(name: str, data: Path, form: str) -> dict:
+def run_variant(name: str, data: Path, form: str, timeout: float | None = None) -> dict:
+    """Run one variant in its own process (and session, so that a Spark JVM it starts is
+    stopped with it on timeout). ``rss_mb`` is the peak RSS from ``wait4``: the child's, or
+    that of a descendant it waited for, whichever is larger; ``cpu_process`` its CPU
+    seconds (user + system, start-up included, waited-for descendants included)."""
     cmd = [sys.executable, "-m", "bench.variants", name, str(data), AS_OF, form]
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
     # The child prints one short line, so waiting before reading cannot fill the pipe;
     # wait4 gives this child's own peak RSS.
-    _, status, usage = os.wait4(proc.pid, 0)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if timeout is not None and time.perf_counter() - t0 > timeout:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            return {
+                "status": "timeout",
+                "wall": time.perf_counter() - t0,
+                "rss_mb": usage.ru_maxrss / 1024,
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
+            }
+        time.sleep(0.05)
     wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
     out = proc.stdout.read() if proc.stdout else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code:
-        raise SystemExit(f"variant {name} failed with exit code {code}")
+    if proc.returncode:
+        raise SystemExit(f"variant {name} failed with exit code {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
-    result["wall"] = wall
-    result["rss_mb"] = usage.ru_maxrss / 1024
+    result.update(
+        status="ok",
+        wall=wall,
+        rss_mb=usage.ru_maxrss / 1024,
+        cpu_process=usage.ru_utime + usage.ru_stime,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+    )
     return result
 
 
 def rows_of(data: Path, form: str) -> int:
-    folder = data / ("balances_daily" if form == "daily" else "balance_events")
+    folder = data / FORM_ROWS[form]
     return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
+
+
+def sizes() -> list[int]:
+    if "BENCH_SIZES" in os.environ or "BENCH_CUSTOMERS" not in os.environ:
+        text = os.environ.get("BENCH_SIZES", "20000,200000,2000000")
+        return [int(s) for s in text.split(",") if s.strip()]
+    return [int(os.environ["BENCH_CUSTOMERS"])]
+
+
+def data_for(n: int, single: bool) -> Path:
+    if single and "BENCH_DATA" in os.environ:
+        return Path(os.environ["BENCH_DATA"])
+    return Path(os.environ.get("BENCH_DATA_DIR", "bench-data")) / str(n)
+
+
+def variants_for(n: int, form: str) -> list[str]:
+    env = os.environ.get
+    variants = ["tierbook", "duckdb_sql"]
+    if form == "daily" and n <= int(env("BENCH_PANDAS_MAX", "200000")):
+        variants.append("pandas")
+    if env("BENCH_SPARK", "1") == "1" and n <= int(env("BENCH_SPARK_MAX", "2000000")):
+        variants += SPARK_VARIANTS
+    return variants
 
 
 def main() -> None:
     console = Console(width=150)
-    n = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
-    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
-    data = Path(os.environ.get("BENCH_DATA", f"bench-data/{n}"))
-    ensure_bank(n, data, console)
-    for form in ("daily", "events"):
-        variants = ["tierbook", "duckdb_sql"] + (
-            ["pandas"] if form == "daily" and n <= 200_000 else []
-        )
-        variants += SPARK_VARIANTS if os.environ.get("BENCH_SPARK", "1") == "1" else []
-        rows = rows_of(data, form)
-        runs: dict[str, list[dict]] = {v: [] for v in variants}
-        for r in range(rounds):
-            order = variants if r % 2 == 0 else list(reversed(variants))
-            for v in order:
-                runs[v].append(run_variant(v, data, form))
-        show(console, form, n, rows, runs)
+    env = os.environ.get
+    results_path = Path(env("BENCH_RESULTS", "bench/results/batch.json"))
+    chart_path = Path(env("BENCH_CHART", "docs/scaling.png"))
+    if sys.argv[1:] == ["chart"]:
+        doc = json.loads(results_path.read_text())
+        chart(doc["runs"], chart_path)
+        console.print(markdown_table(doc["runs"]))
+        return
+    todo = sizes()
+    forms = [f for f in env("BENCH_FORMS", "daily,events").split(",") if f]
+    timeout = float(env("BENCH_TIMEOUT", "1800"))
+    doc = json.loads(results_path.read_text()) if results_path.exists() else {"runs": []}
+    doc["runs"] = [r for r in doc["runs"] if r["customers"] not in todo]
+    doc["machine"] = {"cpus": os.cpu_count(), "mem_gib": _mem_gib()}
+    for n in todo:
+        data = data_for(n, single=len(todo) == 1)
+        ensure_bank(n, data, console)
+        rounds = int(env("BENCH_ROUNDS", "3") if n <= 200_000 else env("BENCH_ROUNDS_LARGE", "1"))
+        for form in forms:
+            variants = variants_for(n, form)
+            rows = rows_of(data, form)
+            runs: dict[str, list[dict]] = {v: [] for v in variants}
+            stopped: set[str] = set()
+            for r in range(rounds):
+                order = variants if r % 2 == 0 else list(reversed(variants))
+                for v in order:
+                    if v in stopped:  # one timeout is enough to know
+                        continue
+                    res = run_variant(v, data, form, timeout)
+                    res.update(customers=n, form=form, rows=rows, variant=v, round=r)
+                    res["at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                    doc["runs"].append(res)
+                    _save(doc, results_path)
+                    if res["status"] == "timeout":
+                        stopped.add(v)
+                        console.print(f"  {v} stopped after {timeout:.0f}s ({n:,}, {form})")
+                    else:
+                        runs[v].append(res)
+            show(console, form, n, rows, {v: rs for v, rs in runs.items() if rs})
+    chart(doc["runs"], chart_path)
+    console.print(f"figures in {results_path}, chart in {chart_path}")
+    console.print(markdown_table(doc["runs"]))
+
+
+def _mem_gib() -> float:
+    return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+
+
+def _save(doc: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
+    tmp.replace(path)
 
 
 def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[dict]]) -> None:
@@ -110,12 +223,13 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
         "CPU s",
         "CPU ×",
         "same tiers",
+        "load avg",
     ):
         table.add_column(col, justify="left" if col == "variant" else "right")
     expected = runs["duckdb_sql"][0]["tiers"]
     for v, rs in runs.items():
         secs = [r["seconds"] for r in rs]
-        cpu = [r["cpu"] for r in rs]
+        cpu = [r["cpu"] for r in rs if "cpu" in r]
         med = statistics.median(secs)
         same = all(r["tiers"] == expected for r in rs)
         table.add_row(
@@ -125,9 +239,10 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
             f"{rows / med:,.0f}",
             f"{max(r['rss_mb'] for r in rs):,.0f}",
             f"{med / ref:.2f}",
-            f"{statistics.median(cpu):.2f}",
-            f"{statistics.median(cpu) / ref_cpu:.2f}",
+            f"{statistics.median(cpu):.2f}" if cpu else "—",
+            f"{statistics.median(cpu) / ref_cpu:.2f}" if cpu else "—",
             "yes" if same else "NO",
+            _load(rs),
         )
     console.print(table)
     for v, rs in runs.items():
@@ -141,6 +256,140 @@ def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[di
                 f"  {v}: load + validate {val:.2f}s, compute (12 months of 年日均 + ladders) "
                 f"{comp:.2f}s = {comp / ref:.2f}× the DuckDB SQL reference"
             )
+
+
+def _load(rs: list[dict]) -> str:
+    """The 1-minute load averages seen before and after the runs: lowest–highest."""
+    seen = [x for r in rs for x in (r["load_before"][0], r["load_after"][0])]
+    return f"{min(seen):.1f}–{max(seen):.1f}"
+
+
+def summary(runs: list[dict]) -> list[dict]:
+    """One row per (customers, form, variant) with medians over the completed rounds;
+    variants that only timed out appear with ``timeout`` set."""
+    groups: dict[tuple[int, str, str], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["customers"], r["form"], r["variant"]), []).append(r)
+    out = []
+    for (n, form, v), rs in sorted(groups.items()):
+        ok = [r for r in rs if r["status"] == "ok"]
+        row: dict = {"customers": n, "form": form, "variant": v, "rows": rs[0]["rows"]}
+        row["load"] = _load(rs)
+        if not ok:
+            row["timeout"] = max(r["wall"] for r in rs)
+            out.append(row)
+            continue
+        row.update(
+            rounds=len(ok),
+            seconds=statistics.median(r["seconds"] for r in ok),
+            cpu=statistics.median(r["cpu"] for r in ok) if all("cpu" in r for r in ok) else None,
+            rss_mb=max(r["rss_mb"] for r in ok),
+            tiers=ok[0]["tiers"],
+            same=all(r["tiers"] == ok[0]["tiers"] for r in ok),
+        )
+        out.append(row)
+    refs = {(r["customers"], r["form"]): r for r in out if r["variant"] == "duckdb_sql"}
+    for row in out:
+        ref = refs.get((row["customers"], row["form"]))
+        if ref and "seconds" in row and "seconds" in ref:
+            row["ratio"] = row["seconds"] / ref["seconds"]
+            row["same"] = row["same"] and row["tiers"] == ref["tiers"]
+            if row["cpu"] is not None and ref["cpu"]:
+                row["cpu_ratio"] = row["cpu"] / ref["cpu"]
+    return out
+
+
+def growth(rows: list[dict]) -> dict[tuple[str, str], float]:
+    """The exponent k of seconds ∝ rows**k between the smallest and the largest size
+    measured (1 = linear), per (form, variant)."""
+    by: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        if "seconds" in r:
+            by.setdefault((r["form"], r["variant"]), []).append(r)
+    out = {}
+    for key, rs in by.items():
+        rs.sort(key=lambda r: r["rows"])
+        if len(rs) >= 2 and rs[-1]["rows"] > rs[0]["rows"]:
+            a, b = rs[0], rs[-1]
+            out[key] = math.log(b["seconds"] / a["seconds"]) / math.log(b["rows"] / a["rows"])
+    return out
+
+
+def markdown_table(runs: list[dict]) -> str:
+    rows = summary(runs)
+    k = growth(rows)
+    lines = [
+        "| customers | form, rows | variant | rounds | median s | rows/s | peak RSS MB "
+        "| × DuckDB SQL | CPU s | CPU × | same tiers | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        head = (
+            f"| {r['customers']:,} | {r['form']}, {r['rows'] / 1e6:,.1f}M | {LABELS[r['variant']]}"
+        )
+        if "timeout" in r:
+            lines.append(
+                f"{head} | 0 | stopped after {r['timeout']:.0f} s | | | | | | | {r['load']} |"
+            )
+            continue
+        cpu = f"{r['cpu']:.1f}" if r["cpu"] is not None else "—"
+        cpu_x = f"{r['cpu_ratio']:.2f}" if "cpu_ratio" in r else "—"
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "—"
+        lines.append(
+            f"{head} | {r['rounds']} | {r['seconds']:.2f} | {r['rows'] / r['seconds'] / 1e6:.2f}M "
+            f"| {r['rss_mb']:,.0f} | {ratio} | {cpu} | {cpu_x} "
+            f"| {'yes' if r['same'] else 'NO'} | {r['load']} |"
+        )
+    if k:
+        lines.append("")
+        lines.append(
+            "Growth, seconds ∝ rows^k from the smallest to the largest bank (k = 1 is linear): "
+            + "; ".join(f"{LABELS[v]} ({f}) k = {x:.2f}" for (f, v), x in sorted(k.items()))
+        )
+    return "\n".join(lines)
+
+
+def chart(runs: list[dict], path: Path) -> None:
+    """Seconds and peak RSS against balance rows, log–log, one line per variant and form."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in summary(runs) if "seconds" in r]
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(12, 4.8))
+    colors = {
+        "tierbook": "tab:blue",
+        "duckdb_sql": "tab:orange",
+        "pandas": "tab:green",
+        "spark_sql": "tab:red",
+        "tierbook_spark": "tab:purple",
+    }
+    for form, style in (("daily", "-"), ("events", "--")):
+        for v, name in LABELS.items():
+            pts = sorted((r["rows"], r["seconds"], r["rss_mb"]) for r in rows
+                         if r["form"] == form and r["variant"] == v)  # fmt: skip
+            if not pts:
+                continue
+            x = [p[0] for p in pts]
+            label = f"{name} ({form})"
+            ax_t.plot(x, [p[1] for p in pts], style, marker="o", color=colors[v], label=label)
+            ax_m.plot(x, [p[2] for p in pts], style, marker="o", color=colors[v], label=label)
+    for ax, title, unit in ((ax_t, "median seconds", "s"), (ax_m, "peak RSS", "MB")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("balance rows (daily snapshots, or change events)")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    ax_m.axhline(2048, color="grey", linestyle=":", linewidth=1)
+    ax_m.annotate("2 GB", (ax_m.get_xlim()[0], 2048), fontsize=8, color="grey")
+    ax_t.legend(fontsize=7, loc="upper left")
+    fig.suptitle("tierbook batch vs references, 20k / 200k / 2M customers (make bench)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -62,9 +62,10 @@ def _reference(accounts, daily: pd.DataFrame, measurement: list[int]) -> pd.Data
 def _engine(con, acc, table, form, measurement) -> pd.DataFrame:
     accounts = ibis.memtable(acc).cast({"open_date": "date", "close_date": "date"})
     t = ibis.memtable(table).cast({"date": "date"})
-    levels = fx.customer_levels(t, accounts, form, START, AS_OF, WEIGHTS)
+    keys = fx.customer_keys(accounts)
+    levels = fx.customer_levels(t, accounts, form, START, AS_OF, WEIGHTS, keys)
     expr = fx.balance_shape(
-        levels, DAYS, DAYS - 1, measurement, THRESHOLDS, single_days=form == "daily"
+        levels, keys, DAYS, DAYS - 1, measurement, THRESHOLDS, single_days=form == "daily"
     )
     out = con.to_pyarrow(expr).to_pandas().set_index("customer_id")
     return out.reindex(CUSTOMERS).fillna(0.0)

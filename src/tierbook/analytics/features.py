@@ -6,8 +6,11 @@ counted as integers from ``start``.
 - ``activity``: number and turnover of transactions with other parties (own transfers and
   loan accounts excluded);
 - ``holdings``: the product types each customer holds at the as-of date;
+- ``customer_keys``: an integer key per account holder (the customer × day steps group by
+  it: DuckDB spills a hash aggregate of fixed-width keys under its ``memory_limit``, but ran
+  out of memory grouping 70M customer-days by a text ``customer_id`` at 200k customers);
 - ``customer_levels``: each customer's weighted AUM as runs of days at one level
-  (``day``, ``length``, ``level``), from daily snapshots or from change events;
+  (``cust``, ``day``, ``length``, ``level``), from daily snapshots or from change events;
 - ``balance_shape``: 年日均, the average over the days since the first balance of the
   window (``held_avg``: a customer who joined in the window is not compared with days
   before it joined), the balances on the first and the last day, peak, balance on
@@ -72,6 +75,13 @@ def _weight(product_type: ir.StringValue, weights: dict[str, float]) -> ir.Float
     )
 
 
+def customer_keys(accounts: ir.Table) -> ir.Table:
+    """``customer_id`` and ``cust``, a dense integer key (0, 1, … in ``customer_id`` order)
+    for every customer holding an account."""
+    c = accounts.select("customer_id").distinct()
+    return c.mutate(cust=ibis.dense_rank().over(order_by=c.customer_id).cast("int64"))
+
+
 def customer_levels(
     balances: ir.Table,
     accounts: ir.Table,
@@ -79,17 +89,20 @@ def customer_levels(
     start: date,
     as_of: date,
     weights: dict[str, float],
+    keys: ir.Table,
 ) -> ir.Table:
-    """Runs of days (``day`` from ``start``, ``length``) at one weighted AUM ``level``."""
+    """Runs of days (``day`` from ``start``, ``length``) at one weighted AUM ``level`` per
+    customer ``cust`` (the key of ``keys``, from ``customer_keys``)."""
     acc = accounts.select(
         "account_id", "customer_id", "close_date", w=_weight(accounts.product_type, weights)
     ).filter(lambda a: a.w > 0)
+    acc = acc.join(keys, "customer_id").select("account_id", "cust", "close_date", "w")
     if form == "daily":
         t = balances.filter(balances.date >= start, balances.date <= as_of)
         j = t.join(acc, "account_id")
-        g = j.group_by(["customer_id", "date"]).aggregate(level=(j.balance * j.w).sum())
+        g = j.group_by(["cust", "date"]).aggregate(level=(j.balance * j.w).sum())
         day = g.date.delta(ibis.literal(start), unit="day").cast("int64")
-        return g.select("customer_id", day=day, length=ibis.literal(1, "int64"), level=g.level)
+        return g.select("cust", day=day, length=ibis.literal(1, "int64"), level=g.level)
     stop_all = as_of + timedelta(days=1)
     w = ibis.window(group_by=balances.account_id, order_by=balances.date)
     seg = balances.filter(balances.date <= as_of).mutate(next_date=balances.date.lead().over(w))
@@ -101,16 +114,16 @@ def customer_levels(
     )
     lo = ibis.greatest(seg.date, ibis.literal(start)).delta(ibis.literal(start), unit="day")
     hi = stop.delta(ibis.literal(start), unit="day")
-    seg = seg.select("customer_id", lo=lo.cast("int64"), hi=hi.cast("int64"), v=seg.balance * seg.w)
+    seg = seg.select("cust", lo=lo.cast("int64"), hi=hi.cast("int64"), v=seg.balance * seg.w)
     seg = seg.filter(seg.hi > seg.lo)
-    deltas = seg.select("customer_id", day=seg.lo, d=seg.v).union(
-        seg.select("customer_id", day=seg.hi, d=-seg.v)
+    deltas = seg.select("cust", day=seg.lo, d=seg.v).union(
+        seg.select("cust", day=seg.hi, d=-seg.v)
     )
-    g = deltas.group_by(["customer_id", "day"]).aggregate(d=deltas.d.sum())
-    cw = ibis.window(group_by=g.customer_id, order_by=g.day)
+    g = deltas.group_by(["cust", "day"]).aggregate(d=deltas.d.sum())
+    cw = ibis.window(group_by=g.cust, order_by=g.day)
     g = g.mutate(level=g.d.cumsum().over(cw), next_day=g.day.lead().over(cw))
     g = g.filter(g.next_day.notnull())
-    return g.select("customer_id", "day", length=g.next_day - g.day, level=g.level)
+    return g.select("cust", "day", length=g.next_day - g.day, level=g.level)
 
 
 def _reached(value: ir.FloatingValue, thresholds: tuple[float, ...]) -> ir.FloatingValue:
@@ -132,6 +145,7 @@ def _on_measurement_date(
 
 def balance_shape(
     levels: ir.Table,
+    keys: ir.Table,
     window_days: int,
     as_of_day: int,
     measurement_days: list[int],
@@ -140,12 +154,13 @@ def balance_shape(
     single_days: bool = False,
 ) -> ir.Table:
     """One row per customer with AUM in the window (see the module docstring). Two passes
-    over ``levels``: one for the sums and the peak, one for the days above its threshold.
+    over ``levels`` (from ``customer_levels`` with ``keys``): one for the sums and the peak,
+    one for the days above its threshold; ``customer_id`` is joined on at the end.
     ``single_days``: every run is one day long (daily snapshots), so a run is on a
     measurement date when its day is one — a cheaper test than the overlap."""
     lv = levels
     on_date, first_date = _on_measurement_date(lv, measurement_days, single_days)
-    stats = lv.group_by("customer_id").aggregate(
+    stats = lv.group_by("cust").aggregate(
         bal_days=(lv.level * lv.length).sum(),
         peak=lv.level.max(),
         peak_day=lv.day.argmax(lv.level),
@@ -161,7 +176,7 @@ def balance_shape(
         peak_threshold=_reached(stats.peak, thresholds),
         avg_threshold=_reached(stats.year_avg, thresholds),
     )
-    j = lv.join(stats.select("customer_id", "peak_threshold"), "customer_id")
+    j = lv.join(stats.select("cust", "peak_threshold"), "cust")
     high = (j.level >= j.peak_threshold) & (j.peak_threshold > 0)
     if single_days:
         dressed = ibis.ifelse(j.day.isin(measurement_days) & high, 1, 0)
@@ -173,10 +188,10 @@ def balance_shape(
             ),
             j.length * 0,
         )
-    above = j.group_by("customer_id").aggregate(
+    above = j.group_by("cust").aggregate(
         days_above=j.length.sum(where=high).fill_null(0), dressed_dates=dressed.sum()
     )
-    out = stats.left_join(above, "customer_id")
+    out = stats.left_join(above, "cust").join(keys, "cust")
     return out.select(
         "customer_id",
         "year_avg",

@@ -98,7 +98,10 @@ def gather(
     frame["tenure_years"] = ((pd.Timestamp(win.as_of) - open_ts).dt.days / 365.25).clip(lower=0)
     balances = t["balances_daily" if ds.balance_form == "daily" else "balance_events"]
     daily = ds.balance_form == "daily"
-    levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights)
+    keys = fx.customer_keys(acc)
+    levels = fx.customer_levels(
+        balances, acc, ds.balance_form, win.start, win.as_of, weights, keys
+    )
     if not daily:  # runs from events need window functions: computed once for both passes
         levels = duck.materialize(ds.con, levels, "tierbook_value_levels")
     shape_cols = [
@@ -107,7 +110,7 @@ def gather(
         "dressed_dates",
     ]  # fmt: skip
     expr = fx.balance_shape(
-        levels, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds,
+        levels, keys, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds,
         single_days=daily,
     )  # fmt: skip
     frame[shape_cols] = _aligned(index, expr, shape_cols)

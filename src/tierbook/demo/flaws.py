@@ -37,19 +37,10 @@ def _bad_check_char(body17: str) -> str:
 
 def plant_flaws(out: Path, year: int) -> list[Flaw]:
     """Append the flawed rows to the demo bank in ``out``; return what was planted."""
-    customers = pacsv.read_csv(
-        out / "customers.csv",
-        convert_options=pacsv.ConvertOptions(
-            column_types={"customer_id": pa.string(), "branch_id": pa.string()},
-            strings_can_be_null=True,
-        ),
+    customers = _head(
+        out / "customers.csv", {"customer_id": pa.string(), "branch_id": pa.string()}
     )
-    accounts = pacsv.read_csv(
-        out / "accounts.csv",
-        convert_options=pacsv.ConvertOptions(
-            column_types={"account_id": pa.string(), "customer_id": pa.string()}
-        ),
-    )
+    accounts = _head(out / "accounts.csv", {"account_id": pa.string(), "customer_id": pa.string()})
     branch = customers.column("branch_id")[0].as_py()
     template = dict.fromkeys(customers.column_names, "")
     body = "11010519800101001"
@@ -147,6 +138,18 @@ def _plant_balance_flaws(out: Path, account_id: str, year: int) -> list[Flaw]:
         )
         pq.write_table(pa.table(rows, schema=schema), out / folder / FLAW_PART)
     return flaws
+
+
+def _head(path: Path, types: dict[str, pa.DataType]) -> pa.Table:
+    """The header and first rows of a CSV file, read as a stream: the flaws need the column
+    names and one real row, and a 2M-customer bank's files need not be held for that."""
+    reader = pacsv.open_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+    )
+    first = reader.read_next_batch()
+    reader.close()
+    return pa.Table.from_batches([first])
 
 
 def _append_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:

@@ -6,6 +6,24 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
+
+
+class _Compiler(DuckDBCompiler):
+    """Ibis 12 compiles ``argmax``/``argmin`` for DuckDB as ``first(x ORDER BY key)``, an
+    ordered aggregate that buffers every row of a group and cannot spill: the value step
+    ran out of memory under ``memory_limit`` at 200k customers. DuckDB's own
+    ``arg_max``/``arg_min`` keep one value per group (rows whose key or value is NULL are
+    skipped, as ``max``/``min`` skip NULLs)."""
+
+    def visit_ArgMax(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:
+        return self.agg.arg_max(arg, key, where=where)
+
+    def visit_ArgMin(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:
+        return self.agg.arg_min(arg, key, where=where)
+
+
+_COMPILER = _Compiler()
 
 
 def connect(
@@ -25,6 +43,7 @@ def connect(
     if temp_directory:
         config["temp_directory"] = str(temp_directory)
     con = ibis.duckdb.connect(str(database), **config)
+    con.compiler = _COMPILER
     con.raw_sql("SET enable_progress_bar = false")  # a session option, not a global one
     return con
 
