@@ -271,7 +271,8 @@ def summary(runs: list[dict]) -> list[dict]:
     for r in runs:
         groups.setdefault((r["customers"], r["form"], r["variant"]), []).append(r)
     out = []
-    for (n, form, v), rs in sorted(groups.items()):
+    order = list(LABELS)
+    for (n, form, v), rs in sorted(groups.items(), key=lambda g: (*g[0][:2], order.index(g[0][2]))):
         ok = [r for r in rs if r["status"] == "ok"]
         row: dict = {"customers": n, "form": form, "variant": v, "rows": rs[0]["rows"]}
         row["load"] = _load(rs)

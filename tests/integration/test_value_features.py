@@ -30,7 +30,8 @@ def con():
     return connect(threads=1)
 
 
-def _reference(accounts, daily: pd.DataFrame, measurement: list[int]) -> pd.DataFrame:
+def _levels(accounts, daily: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each customer's weighted AUM, day by day."""
     owner = {a[0]: (a[1], WEIGHTS.get(a[2], 0.0)) for a in accounts}
     level = {c: np.zeros(DAYS) for c in CUSTOMERS}
     for row in daily.itertuples():
@@ -38,8 +39,12 @@ def _reference(accounts, daily: pd.DataFrame, measurement: list[int]) -> pd.Data
             continue
         cust, w = owner[row.account_id]
         level[cust][(row.date - START).days] += w * row.balance
+    return level
+
+
+def _reference(accounts, daily: pd.DataFrame, measurement: list[int]) -> pd.DataFrame:
     rows = {}
-    for c, x in level.items():
+    for c, x in _levels(accounts, daily).items():
         nz = np.flatnonzero(x > 0)
         first = int(nz[0]) if len(nz) else 0
         peak = float(x.max())
@@ -87,6 +92,17 @@ def test_balance_shape_from_either_form_equals_the_day_by_day_recomputation(con,
             got[cols].to_numpy(float), ref[cols].to_numpy(float), rtol=1e-9, atol=1e-4,
             err_msg=form,
         )  # fmt: skip
+        # The peak day is a day at the peak; the measurement date given is one of the
+        # measurement dates, at the highest balance among them.
+        level = _levels(accounts, daily)
+        for c in CUSTOMERS:
+            if ref.loc[c, "peak"] > 0:
+                day = int(got.loc[c, "peak_day"])
+                assert level[c][day] == pytest.approx(ref.loc[c, "peak"], abs=1e-4), (form, c)
+            if ref.loc[c, "period_end_max"] > 0:
+                day = int(got.loc[c, "period_end_day"])
+                assert day in win.measurement_days, (form, c)
+                assert level[c][day] == pytest.approx(ref.loc[c, "period_end_max"], abs=1e-4)
 
 
 def test_measurement_dates_are_the_month_ends_before_the_as_of_date() -> None:
