@@ -20,6 +20,8 @@ Environment:
 - ``BENCH_ROUNDS`` (3) up to 200k customers, ``BENCH_ROUNDS_LARGE`` (1) above;
 - ``BENCH_FORMS`` (``daily,events``); ``BENCH_SPARK`` (1: include the Spark variants) and
   ``BENCH_SPARK_MAX`` (2000000: largest bank they run on); ``BENCH_PANDAS_MAX`` (200000);
+- ``BENCH_VARIANTS`` (all: a comma list to run only some; their earlier runs at these sizes
+  are replaced, the other variants' kept);
 - ``BENCH_TIMEOUT`` (1800 s: a variant still running is stopped and recorded as such);
 - ``BENCH_RESULTS`` (``bench/results/batch.json``; the runs of the sizes measured now replace
   that file's runs of the same sizes, the others are kept) and ``BENCH_CHART``
@@ -39,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -165,15 +168,19 @@ def main() -> None:
     todo = sizes()
     forms = [f for f in env("BENCH_FORMS", "daily,events").split(",") if f]
     timeout = float(env("BENCH_TIMEOUT", "1800"))
-    doc = json.loads(results_path.read_text()) if results_path.exists() else {"runs": []}
-    doc["runs"] = [r for r in doc["runs"] if r["customers"] not in todo]
-    doc["machine"] = {"cpus": os.cpu_count(), "mem_gib": _mem_gib()}
+    only = [v for v in env("BENCH_VARIANTS", "").split(",") if v]
+
+    def replaced(r: dict) -> bool:  # an earlier run that this one measures again
+        return r["customers"] in todo and (not only or r["variant"] in only)
+
+    mine: list[dict] = []
+    doc = _save(results_path, mine, replaced)
     for n in todo:
         data = data_for(n, single=len(todo) == 1)
         ensure_bank(n, data, console)
         rounds = int(env("BENCH_ROUNDS", "3") if n <= 200_000 else env("BENCH_ROUNDS_LARGE", "1"))
         for form in forms:
-            variants = variants_for(n, form)
+            variants = [v for v in variants_for(n, form) if not only or v in only]
             rows = rows_of(data, form)
             runs: dict[str, list[dict]] = {v: [] for v in variants}
             stopped: set[str] = set()
@@ -185,14 +192,16 @@ def main() -> None:
                     res = run_variant(v, data, form, timeout)
                     res.update(customers=n, form=form, rows=rows, variant=v, round=r)
                     res["at"] = datetime.now(UTC).isoformat(timespec="seconds")
-                    doc["runs"].append(res)
-                    _save(doc, results_path)
+                    mine.append(res)
+                    doc = _save(results_path, mine, replaced)
                     if res["status"] == "timeout":
                         stopped.add(v)
                         console.print(f"  {v} stopped after {timeout:.0f}s ({n:,}, {form})")
                     else:
                         runs[v].append(res)
-            show(console, form, n, rows, {v: rs for v, rs in runs.items() if rs})
+            done = {v: rs for v, rs in runs.items() if rs}
+            if "duckdb_sql" in done:
+                show(console, form, n, rows, done)
     chart(doc["runs"], chart_path)
     console.print(f"figures in {results_path}, chart in {chart_path}")
     console.print(markdown_table(doc["runs"]))
@@ -202,11 +211,17 @@ def _mem_gib() -> float:
     return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
 
 
-def _save(doc: dict, path: Path) -> None:
+def _save(path: Path, mine: list[dict], replaced: Callable[[dict], bool]) -> dict:
+    """Write this run's results into ``path``, keeping the runs other bench processes wrote
+    there meanwhile (re-read at every save), minus those this run replaces."""
+    doc = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    doc["runs"] = [r for r in doc["runs"] if not replaced(r) and r not in mine] + mine
+    doc["machine"] = {"cpus": os.cpu_count(), "mem_gib": _mem_gib()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
     tmp.replace(path)
+    return doc
 
 
 def show(console: Console, form: str, n: int, rows: int, runs: dict[str, list[dict]]) -> None:
