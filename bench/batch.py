@@ -114,7 +114,13 @@ def run_variant(name: str, data: Path, form: str, timeout: float | None = None) 
     proc.returncode = os.waitstatus_to_exitcode(status)
     out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode:
-        raise SystemExit(f"variant {name} failed with exit code {proc.returncode}")
+        return {
+            "status": f"failed (exit code {proc.returncode})",
+            "wall": wall,
+            "rss_mb": usage.ru_maxrss / 1024,
+            "load_before": load_before,
+            "load_after": os.getloadavg(),
+        }
     result = json.loads(out.strip().splitlines()[-1])
     result.update(
         status="ok",
@@ -187,16 +193,17 @@ def main() -> None:
             for r in range(rounds):
                 order = variants if r % 2 == 0 else list(reversed(variants))
                 for v in order:
-                    if v in stopped:  # one timeout is enough to know
+                    if v in stopped:
                         continue
                     res = run_variant(v, data, form, timeout)
                     res.update(customers=n, form=form, rows=rows, variant=v, round=r)
+                    res["memory_limit"] = env("TIERBOOK_MEMORY_LIMIT", "256MB (default)")
                     res["at"] = datetime.now(UTC).isoformat(timespec="seconds")
                     mine.append(res)
                     doc = _save(results_path, mine, replaced)
-                    if res["status"] == "timeout":
+                    if res["status"] != "ok":  # stopped or failed: once is enough to know
                         stopped.add(v)
-                        console.print(f"  {v} stopped after {timeout:.0f}s ({n:,}, {form})")
+                        console.print(f"  {v}: {res['status']} after {res['wall']:.0f}s")
                     else:
                         runs[v].append(res)
             done = {v: rs for v, rs in runs.items() if rs}
@@ -281,7 +288,7 @@ def _load(rs: list[dict]) -> str:
 
 def summary(runs: list[dict]) -> list[dict]:
     """One row per (customers, form, variant) with medians over the completed rounds;
-    variants that only timed out appear with ``timeout`` set."""
+    variants that never completed appear with ``stopped`` (timeout or failure) set."""
     groups: dict[tuple[int, str, str], list[dict]] = {}
     for r in runs:
         groups.setdefault((r["customers"], r["form"], r["variant"]), []).append(r)
@@ -291,8 +298,9 @@ def summary(runs: list[dict]) -> list[dict]:
         ok = [r for r in rs if r["status"] == "ok"]
         row: dict = {"customers": n, "form": form, "variant": v, "rows": rs[0]["rows"]}
         row["load"] = _load(rs)
+        row["memory_limit"] = rs[-1].get("memory_limit", "")
         if not ok:
-            row["timeout"] = max(r["wall"] for r in rs)
+            row["stopped"] = f"{rs[-1]['status']} after {rs[-1]['wall']:.0f} s"
             out.append(row)
             continue
         row.update(
@@ -343,10 +351,8 @@ def markdown_table(runs: list[dict]) -> str:
         head = (
             f"| {r['customers']:,} | {r['form']}, {r['rows'] / 1e6:,.1f}M | {LABELS[r['variant']]}"
         )
-        if "timeout" in r:
-            lines.append(
-                f"{head} | 0 | stopped after {r['timeout']:.0f} s | | | | | | | {r['load']} |"
-            )
+        if "stopped" in r:
+            lines.append(f"{head} | 0 | {r['stopped']} | | | | | | | {r['load']} |")
             continue
         cpu = f"{r['cpu']:.1f}" if r["cpu"] is not None else "—"
         cpu_x = f"{r['cpu_ratio']:.2f}" if "cpu_ratio" in r else "—"

@@ -28,6 +28,14 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _out_of_memory(limit: str | None, exc: Exception) -> typer.Exit:
+    return _fail(
+        f"the engine ran out of its working memory (TIERBOOK_MEMORY_LIMIT={limit}): set "
+        "TIERBOOK_MEMORY_LIMIT higher, e.g. 1GB for a bank of 2M customers (docs/scaling.md). "
+        + str(exc).splitlines()[0]
+    )
+
+
 @rules_app.command("check")
 def rules_check(file: Annotated[Path, typer.Argument(help="rulebook YAML")]) -> None:
     """Validate a rulebook; print its id, version and hash, or every problem with its path."""
@@ -157,6 +165,8 @@ def run(
         loaded = load_rulebook(rulebook)
     except RulebookError as exc:
         raise _fail(str(exc)) from None
+    import duckdb
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=quiet) as bar:
         task = bar.add_task("load and validate inputs", total=None)
@@ -171,18 +181,23 @@ def run(
             ds = open_dataset(data, settings, balances=balances, tables=tables_needed(loaded))
         except (IngestError, ValueError) as exc:
             raise _fail(str(exc)) from None
+        except duckdb.OutOfMemoryException as exc:
+            raise _out_of_memory(settings.memory_limit, exc) from None
 
         def progress(stage: str) -> None:
             bar.update(task, description=stage)
 
         try:
-            result = run_batch(
-                ds,
-                day,
-                loaded,
-                previous_assignments=load_previous_assignments(out),
-                progress=progress,
-            )
+            try:
+                result = run_batch(
+                    ds,
+                    day,
+                    loaded,
+                    previous_assignments=load_previous_assignments(out),
+                    progress=progress,
+                )
+            except duckdb.OutOfMemoryException as exc:
+                raise _out_of_memory(settings.memory_limit, exc) from None
             progress("write outputs")
             manifest = write_outputs(result, out, excel=excel)
             if publish:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.helpers import run_batch
+from tests.e2e.helpers import run_batch, tierbook
 from tierbook.demo.flaws import plant_flaws
 from tierbook.demo.generator import generate
 
@@ -47,3 +47,15 @@ def test_bad_rows_carry_file_line_column_and_no_personal_data(flawed, tmp_path: 
     raw = pd.read_csv(bank / "customers.csv", dtype=str)
     secrets = set(raw["id_number"].dropna()) | set(raw["name"].dropna())
     assert not any(s in reason for s in secrets for reason in q["reason"])
+
+
+def test_a_run_beyond_its_memory_limit_stops_with_a_hint_not_a_traceback(
+    flawed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank, _ = flawed
+    monkeypatch.setenv("TIERBOOK_MEMORY_LIMIT", "1MB")
+    out = tierbook("run", "--data", str(bank), "--as-of", "2025-12-31", "--out", str(tmp_path),
+                   "--no-excel", "--quiet", expect=2)  # fmt: skip
+    text = " ".join(out.split())
+    assert "ran out of its working memory (TIERBOOK_MEMORY_LIMIT=1MB)" in text
+    assert "Traceback" not in out
