@@ -22,6 +22,8 @@ Environment:
   ``BENCH_SPARK_MAX`` (2000000: largest bank they run on); ``BENCH_PANDAS_MAX`` (200000);
 - ``BENCH_VARIANTS`` (all: a comma list to run only some; their earlier runs at these sizes
   are replaced, the other variants' kept);
+- ``TIERBOOK_MEMORY_LIMIT`` for tierbook's engine: 256MB (the default) up to 200k customers,
+  ``LARGE_MEMORY_LIMIT`` above unless set;
 - ``BENCH_TIMEOUT`` (1800 s: a variant still running is stopped and recorded as such);
 - ``BENCH_RESULTS`` (``bench/results/batch.json``; the runs of the sizes measured now replace
   that file's runs of the same sizes, the others are kept) and ``BENCH_CHART``
@@ -84,7 +86,9 @@ def ensure_bank(n: int, path: Path, console: Console) -> None:
     console.print(f"  generated in {time.perf_counter() - t0:.0f}s")
 
 
-def run_variant(name: str, data: Path, form: str, timeout: float | None = None) -> dict:
+def run_variant(
+    name: str, data: Path, form: str, timeout: float | None = None, env: dict | None = None
+) -> dict:
     """Run one variant in its own process (and session, so that a Spark JVM it starts is
     stopped with it on timeout). ``rss_mb`` is the peak RSS from ``wait4``: the child's, or
     that of a descendant it waited for, whichever is larger; ``cpu_process`` its CPU
@@ -92,7 +96,7 @@ def run_variant(name: str, data: Path, form: str, timeout: float | None = None) 
     cmd = [sys.executable, "-m", "bench.variants", name, str(data), AS_OF, form]
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True, env=env)
     # The child prints one short line, so waiting before reading cannot fill the pipe;
     # wait4 gives this child's own peak RSS.
     while True:
@@ -161,6 +165,17 @@ def variants_for(n: int, form: str) -> list[str]:
     return variants
 
 
+LARGE_MEMORY_LIMIT = "1GB"
+"""tierbook's DuckDB working memory above 200k customers, unless TIERBOOK_MEMORY_LIMIT says
+otherwise: the default 256MB is too little for the aggregation of 2M customers' year."""
+
+
+def memory_env(n: int) -> dict[str, str]:
+    if "TIERBOOK_MEMORY_LIMIT" in os.environ:
+        return {"TIERBOOK_MEMORY_LIMIT": os.environ["TIERBOOK_MEMORY_LIMIT"]}
+    return {"TIERBOOK_MEMORY_LIMIT": LARGE_MEMORY_LIMIT} if n > 200_000 else {}
+
+
 def main() -> None:
     console = Console(width=150)
     env = os.environ.get
@@ -185,6 +200,7 @@ def main() -> None:
         data = data_for(n, single=len(todo) == 1)
         ensure_bank(n, data, console)
         rounds = int(env("BENCH_ROUNDS", "3") if n <= 200_000 else env("BENCH_ROUNDS_LARGE", "1"))
+        child_env = memory_env(n)
         for form in forms:
             variants = [v for v in variants_for(n, form) if not only or v in only]
             rows = rows_of(data, form)
@@ -195,9 +211,9 @@ def main() -> None:
                 for v in order:
                     if v in stopped:
                         continue
-                    res = run_variant(v, data, form, timeout)
+                    res = run_variant(v, data, form, timeout, {**os.environ, **child_env})
                     res.update(customers=n, form=form, rows=rows, variant=v, round=r)
-                    res["memory_limit"] = env("TIERBOOK_MEMORY_LIMIT", "256MB (default)")
+                    res["memory_limit"] = child_env.get("TIERBOOK_MEMORY_LIMIT", "256MB (default)")
                     res["at"] = datetime.now(UTC).isoformat(timespec="seconds")
                     mine.append(res)
                     doc = _save(results_path, mine, replaced)
