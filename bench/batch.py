@@ -339,19 +339,19 @@ def summary(runs: list[dict]) -> list[dict]:
     return out
 
 
-def growth(rows: list[dict]) -> dict[tuple[str, str], float]:
-    """The exponent k of seconds ∝ rows**k between the smallest and the largest size
-    measured (1 = linear), per (form, variant)."""
+def growth(rows: list[dict], key: str = "seconds") -> dict[tuple[str, str], float]:
+    """The exponent k of ``key`` (seconds or cpu) ∝ rows**k between the smallest and the
+    largest size measured (1 = linear), per (form, variant)."""
     by: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
-        if "seconds" in r:
+        if r.get(key):
             by.setdefault((r["form"], r["variant"]), []).append(r)
     out = {}
-    for key, rs in by.items():
+    for k, rs in by.items():
         rs.sort(key=lambda r: r["rows"])
         if len(rs) >= 2 and rs[-1]["rows"] > rs[0]["rows"]:
             a, b = rs[0], rs[-1]
-            out[key] = math.log(b["seconds"] / a["seconds"]) / math.log(b["rows"] / a["rows"])
+            out[k] = math.log(b[key] / a[key]) / math.log(b["rows"] / a["rows"])
     return out
 
 
@@ -378,11 +378,17 @@ def markdown_table(runs: list[dict]) -> str:
             f"| {r['rss_mb']:,.0f} | {ratio} | {cpu} | {cpu_x} "
             f"| {'yes' if r['same'] else 'NO'} | {r['load']} |"
         )
+    cpu_k = growth(rows, "cpu")
     if k:
         lines.append("")
         lines.append(
-            "Growth, seconds ∝ rows^k from the smallest to the largest bank (k = 1 is linear): "
-            + "; ".join(f"{LABELS[v]} ({f}) k = {x:.2f}" for (f, v), x in sorted(k.items()))
+            "Growth from the smallest to the largest bank, seconds ∝ rows^k (k = 1 is linear; "
+            "wall, then CPU where measured): "
+            + "; ".join(
+                f"{LABELS[v]} ({f}) k = {x:.2f}"
+                + (f" / {cpu_k[(f, v)]:.2f}" if (f, v) in cpu_k else "")
+                for (f, v), x in sorted(k.items())
+            )
         )
     return "\n".join(lines)
 
