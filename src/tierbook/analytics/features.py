@@ -116,9 +116,7 @@ def customer_levels(
     hi = stop.delta(ibis.literal(start), unit="day")
     seg = seg.select("cust", lo=lo.cast("int64"), hi=hi.cast("int64"), v=seg.balance * seg.w)
     seg = seg.filter(seg.hi > seg.lo)
-    deltas = seg.select("cust", day=seg.lo, d=seg.v).union(
-        seg.select("cust", day=seg.hi, d=-seg.v)
-    )
+    deltas = seg.select("cust", day=seg.lo, d=seg.v).union(seg.select("cust", day=seg.hi, d=-seg.v))
     g = deltas.group_by(["cust", "day"]).aggregate(d=deltas.d.sum())
     cw = ibis.window(group_by=g.cust, order_by=g.day)
     g = g.mutate(level=g.d.cumsum().over(cw), next_day=g.day.lead().over(cw))

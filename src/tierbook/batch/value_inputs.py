@@ -99,9 +99,7 @@ def gather(
     balances = t["balances_daily" if ds.balance_form == "daily" else "balance_events"]
     daily = ds.balance_form == "daily"
     keys = fx.customer_keys(acc)
-    levels = fx.customer_levels(
-        balances, acc, ds.balance_form, win.start, win.as_of, weights, keys
-    )
+    levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights, keys)
     if not daily:  # runs from events need window functions: computed once for both passes
         levels = duck.materialize(ds.con, levels, "tierbook_value_levels")
     shape_cols = [

@@ -37,9 +37,7 @@ def _bad_check_char(body17: str) -> str:
 
 def plant_flaws(out: Path, year: int) -> list[Flaw]:
     """Append the flawed rows to the demo bank in ``out``; return what was planted."""
-    customers = _head(
-        out / "customers.csv", {"customer_id": pa.string(), "branch_id": pa.string()}
-    )
+    customers = _head(out / "customers.csv", {"customer_id": pa.string(), "branch_id": pa.string()})
     accounts = _head(out / "accounts.csv", {"account_id": pa.string(), "customer_id": pa.string()})
     branch = customers.column("branch_id")[0].as_py()
     template = dict.fromkeys(customers.column_names, "")

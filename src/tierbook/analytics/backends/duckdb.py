@@ -16,10 +16,10 @@ class _Compiler(DuckDBCompiler):
     ``arg_max``/``arg_min`` keep one value per group (rows whose key or value is NULL are
     skipped, as ``max``/``min`` skip NULLs)."""
 
-    def visit_ArgMax(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:
+    def visit_ArgMax(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:  # noqa: N802
         return self.agg.arg_max(arg, key, where=where)
 
-    def visit_ArgMin(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:
+    def visit_ArgMin(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:  # noqa: N802
         return self.agg.arg_min(arg, key, where=where)
 
 
