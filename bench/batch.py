@@ -184,7 +184,7 @@ def main() -> None:
     if sys.argv[1:] == ["chart"]:
         doc = json.loads(results_path.read_text())
         chart(doc["runs"], chart_path)
-        console.print(markdown_table(doc["runs"]))
+        print(markdown_table(doc["runs"]))
         return
     todo = sizes()
     forms = [f for f in env("BENCH_FORMS", "daily,events").split(",") if f]
@@ -227,7 +227,7 @@ def main() -> None:
                 show(console, form, n, rows, done)
     chart(doc["runs"], chart_path)
     console.print(f"figures in {results_path}, chart in {chart_path}")
-    console.print(markdown_table(doc["runs"]))
+    print(markdown_table(doc["runs"]))
 
 
 def _mem_gib() -> float:
