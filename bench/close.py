@@ -64,12 +64,13 @@ def child(variant: str, data: Path, out: Path) -> None:
         write_outputs(result, out, excel=False)
     else:
         from tierbook.batch.close import close_day
+        from tierbook.batch.close_outputs import write_close_outputs
 
         prev = load_previous_assignments(out)
         outcome = close_day(data, DAY, loaded, con, out / "state", previous_assignments=prev)
         assert outcome.result is not None, "the day was already closed"
         result = outcome.result
-        write_outputs(result, out, excel=False)
+        write_close_outputs(result, out, excel=False)
         outcome.commit()
     total = time.perf_counter() - t0
     balance = sum(result.timings.get(s, 0.0) for s in BALANCE_STAGES[variant])
@@ -89,15 +90,33 @@ def run_child(variant: str, data: Path, out: Path) -> dict:
     return result
 
 
-def prepare(n: int, data: Path, work: Path, console: Console) -> Path:
-    """The bank with its last day split out, and a run as of the day before with its state."""
-    ensure_bank(n, data, console)
-    if not (data / "balances_daily" / f"date={DAY.isoformat()}").is_dir():
-        from tierbook.batch.dayfiles import split_days
-        from tierbook.bootstrap import connect_engine
+def mirror(data: Path, bank: Path) -> Path:
+    """``bank``: the bank at ``data`` as links (its files are read, never written), plus the
+    day partitions of the close's last week written there — ``data`` may be a shared bank."""
+    if (bank / "balances_daily" / f"date={DAY.isoformat()}").is_dir():
+        return bank
+    from tierbook.batch.dayfiles import split_days
+    from tierbook.bootstrap import connect_engine
 
-        # the day and the week of transactions before it (the large-flow look-back)
-        split_days(connect_engine(), data, DAY - timedelta(days=6), DAY)
+    shutil.rmtree(bank, ignore_errors=True)
+    bank.mkdir(parents=True)
+    for p in sorted(data.iterdir()):
+        if p.is_dir() and any(p.glob("*.parquet")):  # a table of Parquet parts
+            (bank / p.name).mkdir()
+            for part in sorted(p.glob("*.parquet")):
+                (bank / p.name / part.name).symlink_to(part.resolve())
+        elif p.is_file():
+            (bank / p.name).symlink_to(p.resolve())
+    # the day and the week of transactions before it (the large-flow look-back)
+    split_days(connect_engine(), bank, DAY - timedelta(days=6), DAY)
+    return bank
+
+
+def prepare(n: int, data: Path, work: Path, console: Console) -> tuple[Path, Path]:
+    """The bank with its last day split out (``work/bank``, links to ``data``), and a run as
+    of the day before with its state (``work/base``)."""
+    ensure_bank(n, data, console)
+    data = mirror(data, work / "bank")
     base = work / "base"
     if not (base / "state" / "meta.json").exists():
         console.print(f"full run as of {BEFORE} writing the close state (once)…")
@@ -112,7 +131,7 @@ def prepare(n: int, data: Path, work: Path, console: Console) -> Path:
         shutil.copytree(base, scratch)
         run_child("close", data, scratch)
         shutil.copytree(scratch / "state" / "ref", base / "state" / "ref")
-    return base
+    return data, base
 
 
 def main() -> None:
@@ -121,7 +140,9 @@ def main() -> None:
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     data = Path(os.environ.get("BENCH_DATA", f"bench-data/{n}"))
     work = Path(os.environ.get("BENCH_CLOSE_WORK", f"bench-data/close-{n}"))
-    base = prepare(n, data, work, console)
+    data, base = prepare(n, data, work, console)
+    if rounds < 1:  # BENCH_ROUNDS=0: prepare the bank and the state only
+        return
     runs: dict[str, list[dict]] = {v: [] for v in VARIANTS}
     for r in range(rounds):
         for i, variant in enumerate(VARIANTS if r % 2 == 0 else reversed(VARIANTS)):
