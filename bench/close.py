@@ -144,7 +144,7 @@ def prepare(n: int, data: Path, work: Path, console: Console) -> tuple[Path, Pat
 
 
 def main() -> None:
-    console = Console()
+    console = Console(width=150)
     n = int(os.environ.get("BENCH_CLOSE_CUSTOMERS", "20000"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     data = Path(os.environ.get("BENCH_DATA", f"bench-data/{n}"))
