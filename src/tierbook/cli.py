@@ -258,8 +258,8 @@ def close(
 ) -> None:
     """Close one day: add its balances or events to the state, write that day's results."""
     from tierbook.batch.close import close_day
+    from tierbook.batch.close_outputs import write_close_outputs
     from tierbook.batch.close_state import StateError
-    from tierbook.batch.outputs import write_outputs
     from tierbook.batch.run import load_previous_assignments
     from tierbook.batch.summary import print_summary
     from tierbook.bootstrap import connect_engine
@@ -288,7 +288,7 @@ def close(
         console.print(f"{day} is already closed with this input; nothing changed")
         return
     assert outcome.result is not None
-    write_outputs(outcome.result, out, excel=excel)
+    write_close_outputs(outcome.result, out, excel=excel)
     outcome.commit()
     if not quiet:
         print_summary(outcome.result, console)

@@ -17,8 +17,12 @@ from tierbook.analytics.aum import CLASSES
 from tierbook.analytics.backends.duckdb import connect
 from tierbook.batch.close import close_day
 from tierbook.batch.close_init import init_state
+from tierbook.batch.close_outputs import write_close_outputs
 from tierbook.batch.close_state import load_state
-from tierbook.batch.run import run_batch
+from tierbook.batch.dayfiles import split_days
+from tierbook.batch.outputs import PARQUET_RESULTS, write_outputs
+from tierbook.batch.run import load_previous_assignments, run_batch, tables_needed
+from tierbook.demo.generator import generate
 from tierbook.domain.closing import Action, CloseRefusedError, month_number
 from tierbook.ingest.dataset import load_dataset
 from tierbook.ingest.quarantine import IngestError
@@ -267,3 +271,53 @@ def test_a_bad_row_of_the_day_is_quarantined_with_its_real_file(started, con, ru
     # December: 1,000,000 + d cents on days -40..0 (Dec 1 = offset -28) and 100.00 on the 30th
     expected = (sum(10_000_00 + d for d in range(-28, 1)) + 100_00) / 100 / 30
     assert c0 == pytest.approx(round(expected, 2), abs=0.005)
+
+
+# --- the files a close writes, with the maintenance step, against a full run -----------------
+
+
+@pytest.fixture(scope="module")
+def demo_bank(tmp_path_factory, con) -> Path:
+    """A small generated bank (every input table) with its last week split into days."""
+    out = tmp_path_factory.mktemp("demo") / "bank"
+    generate(out, customers=160, corporates=6, branches=2, seed=5, year=2025)
+    split_days(con, out, date(2025, 12, 23), date(2025, 12, 31))
+    return out
+
+
+def _frames(folder: Path) -> dict[str, pd.DataFrame]:
+    names = [*PARQUET_RESULTS, *(p.stem for p in folder.glob("migration_*.parquet"))]
+    return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
+
+
+@pytest.mark.parametrize("form", ["daily", "events"])
+def test_a_close_writes_the_same_day_files_as_a_full_run(tmp_path, con, demo_bank, form):
+    """With the default rulebook (tasks, alerts, named staff, birthday list), every file a
+    close writes equals the full run's of that day given the same previous assignments; the
+    full run's value and analysis files stay, named in the manifest with their date."""
+    loaded = load_rulebook(None)
+    start, out = date(2025, 12, 29), tmp_path / "out"
+    ds = load_dataset(demo_bank, con, balances=form, tables=tables_needed(loaded))
+    write_outputs(run_batch(ds, start, loaded), out, excel=False)
+    init_state(ds, start, loaded, out / "state")
+    analyses = (out / "analyses.json").read_bytes()
+    for day in (date(2025, 12, 30), date(2025, 12, 31)):
+        previous = load_previous_assignments(out)
+        full_ds = load_dataset(demo_bank, con, balances=form, tables=tables_needed(loaded))
+        full = run_batch(full_ds, day, loaded, previous_assignments=previous)
+        write_outputs(full, tmp_path / f"full-{day}", excel=False)
+        outcome = close_day(
+            demo_bank, day, loaded, con, out / "state", previous_assignments=previous
+        )
+        write_close_outputs(outcome.result, out)
+        outcome.commit()
+        expected, got = _frames(tmp_path / f"full-{day}"), _frames(out)
+        assert sorted(got) == sorted(expected)
+        for name, frame in expected.items():
+            pd.testing.assert_frame_equal(got[name], frame, check_exact=True, obj=name)
+    assert len(expected["tasks"]) and len(expected["assignments"])  # the rules did fire
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] == "2025-12-31" and manifest["full_run"]["as_of"] == "2025-12-29"
+    assert "analyses" in manifest["full_run"]["outputs"]
+    assert manifest["outputs"]["key_customers"] == "key_customers.parquet"
+    assert (out / "analyses.json").read_bytes() == analyses

@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from tierbook.batch.churn import churn_frame, cohort_retention, onset_months, verdicts
-from tierbook.batch.early_warning import fit_and_evaluate
 from tierbook.batch.measures import BucketSums
 from tierbook.batch.monthly import MonthlyBook, build_monthly_book
 from tierbook.batch.tiering import LadderResult
@@ -77,6 +76,8 @@ def _churn(out: Analyses, ds: Dataset, book: MonthlyBook, names: list[str], rb: 
     vs = verdicts(book, rules)
     frame = churn_frame(ds, book, names, vs, rules)
     out.frames["churn_cohorts"] = cohort_retention(book, names, vs)
+    from tierbook.batch.early_warning import fit_and_evaluate  # scikit-learn: only when run
+
     ew = fit_and_evaluate(book, rules, onset_months(vs))
     if ew is None:
         out.metrics["early_warning"] = {"status": "not enough months or no churn to learn from"}

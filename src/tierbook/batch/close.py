@@ -156,8 +156,8 @@ def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pd.DataFrame:
     """The day's clean balance rows; a row of another day makes the input wrong (fatal)."""
     table = BALANCE_TABLES[ds.balance_form]
     if ds.balance_form == "daily":
-        ids = ds.balances.select("account_id").distinct().to_pandas()["account_id"]
-        ds.check_keys_for(table, list(ids))
+        ids = ds.balances.select("account_id").distinct().to_pyarrow().column("account_id")
+        ds.check_keys_for(table, ids.to_pylist())
     chk = ds._checked[table].chk
     other = run(
         ds.con,

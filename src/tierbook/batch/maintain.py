@@ -87,7 +87,7 @@ def _referral_history(
     n = len(customers)
     return pd.DataFrame(
         {
-            "customer_id": np.repeat(customers["customer_id"].to_numpy(), keep),
+            "customer_id": customers["customer_id"].array.take(np.repeat(np.arange(n), keep)),
             "ladder_id": ladder_id,
             "period_end": np.tile(np.asarray(ends, dtype=object), n),
             "measure": r.measures[:, -keep:].reshape(-1),

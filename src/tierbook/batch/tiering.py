@@ -124,7 +124,7 @@ def history_frame(
     names = list(result.ladder.level_names())
     return pd.DataFrame(
         {
-            "customer_id": np.repeat(customer_ids.to_numpy(), t),
+            "customer_id": customer_ids.array.take(np.repeat(np.arange(n), t)),  # no re-boxing
             "ladder_id": pd.Categorical.from_codes(
                 np.zeros(n * t, dtype=np.int8), [result.ladder.id]
             ),

@@ -88,6 +88,12 @@ def assign_frame(
 
 
 def _text(values: Iterable[Any]) -> list[str]:
+    if (
+        isinstance(values, pd.Series)
+        and pd.api.types.is_string_dtype(values.dtype)
+        and not pd.api.types.is_object_dtype(values.dtype)
+    ):  # a text column: no per-value checks
+        return list(values.fillna("").tolist())
     return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values]
 
 
