@@ -8,7 +8,10 @@
   an open task the new run no longer plans is closed with the reason (see
   ``tierbook.store.reconcile``), not deleted; new tasks are added open.
 - Assignments keep history: a new staff member closes the old row (``valid_to``) and opens a
-  new one; an unchanged one is left alone.
+  new one; an unchanged one is left alone. ``tierbook run --publish`` plans from the store's
+  open assignments (:func:`stored_assignments`), so a reassignment made through the API is
+  kept by the next run rather than reverted; a departure recorded through the API keeps its
+  end date when the staff file gives none.
 
 Writes are bulk (COPY on PostgreSQL, executemany on SQLite); a re-run rewrites only the
 customers whose archive changed (found by a keyed digest).
@@ -112,7 +115,10 @@ def publish_run(
         conn = s.connection()
         rows["branches"] = upsert_frame(conn, table_of(Branch), master.branches, ["branch_id"])
         staff = fr.staff_frame(master.staff)
-        rows["staff"] = upsert_frame(conn, table_of(Staff), staff, ["staff_id"])
+        # a departure recorded through the API stands until the staff file gives an end date
+        rows["staff"] = upsert_frame(
+            conn, table_of(Staff), staff, ["staff_id"], keep_stored=["end_date"]
+        )
         stage("customers")
         run = _run_row(result, run_id, manifest)
         runs.add(run)
@@ -230,6 +236,29 @@ def _audit(actor: str, result: RunResult, run_id: str, rows: dict[str, int]) -> 
         after={"as_of": result.as_of.isoformat(), "rows": rows},
         reason="batch run published",
     )
+
+
+def stored_assignments(url: str | None = None) -> pd.DataFrame | None:
+    """The open assignments of the store (``url`` or ``TIERBOOK_DATABASE_URL``) as the
+    planner's previous assignments (``customer_id``, ``role``, ``staff_id``, ``band``): a run
+    that publishes keeps what was moved through the API (reassignments, hand-overs at a
+    departure) instead of the previous run's ``out/``. ``None`` when the store holds no
+    published run yet (or no schema): the caller falls back to ``out/``."""
+    from sqlalchemy import inspect
+
+    from tierbook.bootstrap import open_store
+
+    store = open_store(url)
+    try:
+        if not inspect(store.engine).has_table("runs"):
+            return None
+        with store.unit_of_work() as uow:
+            if RunRepository(uow.session).current() is None:
+                return None
+            frame = AssignmentRepository(uow.session).open()
+    finally:
+        store.dispose()
+    return frame[["customer_id", "role", "staff_id", "band"]].reset_index(drop=True)
 
 
 def publish_batch(
