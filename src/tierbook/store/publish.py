@@ -34,14 +34,18 @@ from tierbook.store.base import table_of
 from tierbook.store.bulk import insert_frame
 from tierbook.store.db import Store
 from tierbook.store.models import (
+    Alert,
     AuditEntry,
     AumHistory,
     BirthdayEntry,
     Branch,
+    Customer,
     CustomerSnapshot,
     Holding,
     Run,
     Staff,
+    StaffAssignment,
+    Task,
     TierChange,
     TierSnapshot,
 )
@@ -131,11 +135,41 @@ def publish_run(
         rows["tasks"] = _tasks(s, result, master, run.no)
         stage("alerts")
         rows["alerts"] = _alerts(s, result, run.no)
+        stage("planner statistics")
+        _analyze(s)
         stage("make current")
         runs.make_current(run.no)
         AuditRepository(s).append(_audit(actor, result, run_id, rows))
         uow.commit()
     return PublishOutcome(run_id, True, rows, time.perf_counter() - began, run.no)
+
+
+ANALYZED = (
+    Customer,
+    CustomerSnapshot,
+    TierSnapshot,
+    TierChange,
+    AumHistory,
+    Holding,
+    BirthdayEntry,
+    StaffAssignment,
+    Task,
+    Alert,
+)
+
+
+def _analyze(s: Session) -> None:
+    """Refresh the query planner's statistics of the tables a publish fills, inside the
+    transaction. Without them PostgreSQL plans the book of a freshly published 200,000-
+    customer store for 4 tier rows instead of 200,000 (nested loops: 12 s for one page
+    instead of ~1 s; autovacuum comes later, if the machine is busy much later)."""
+    conn = s.connection()
+    names = ", ".join(f'"{m.__tablename__}"' for m in ANALYZED)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {names}")
+    else:
+        for m in ANALYZED:
+            conn.exec_driver_sql(f'ANALYZE "{m.__tablename__}"')
 
 
 def _run_row(result: RunResult, run_id: str, manifest: dict[str, Any] | None) -> Run:
