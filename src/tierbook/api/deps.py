@@ -12,8 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import or_, select
-from sqlalchemy.orm import defer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from tierbook.api.errors import Forbidden, NotFound, Unauthorized
 from tierbook.api.services.auth import SessionRules, resolve_session
