@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="tierbook — customer tiering and key-customer maintenance for banks.",
@@ -188,12 +191,15 @@ def run(
             bar.update(task, description=stage)
 
         try:
+            previous = _stored_assignments() if publish else None
+            if previous is None:
+                previous = load_previous_assignments(out)
             try:
                 result = run_batch(
                     ds,
                     day,
                     loaded,
-                    previous_assignments=load_previous_assignments(out),
+                    previous_assignments=previous,
                     progress=progress,
                 )
             except duckdb.OutOfMemoryException as exc:
@@ -221,6 +227,18 @@ def run(
     if not quiet:
         print_summary(result, console)
     console.print(f"[green]results written to {out}/[/]")
+
+
+def _stored_assignments() -> pd.DataFrame | None:
+    """With ``--publish`` the store's open assignments are the previous ones (what the API
+    moved is kept); ``None`` before the first publish."""
+    from tierbook.store.publish import stored_assignments
+    from tierbook.store.settings import SettingsError
+
+    try:
+        return stored_assignments()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
 
 
 @app.command("lifecycle")

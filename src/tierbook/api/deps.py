@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, defer
 
 from tierbook.api.errors import Forbidden, NotFound, Unauthorized
 from tierbook.api.services.auth import SessionRules, resolve_session
@@ -65,12 +65,19 @@ class Actor:
 
 
 def viewer_of(db: Session, user: User) -> Viewer:
+    """The user's role, branch and team (the staff they supervise), in one query."""
     role = Role(user.role)
-    if user.staff_id is None:
+    sid = user.staff_id
+    if sid is None:
         return Viewer(role=role)
-    branch = db.scalar(select(Staff.branch_id).where(Staff.staff_id == user.staff_id))
-    team = db.scalars(select(Staff.staff_id).where(Staff.supervisor_id == user.staff_id))
-    return Viewer(role=role, staff_id=user.staff_id, branch_id=branch, team=frozenset(team))
+    rows = db.execute(
+        select(Staff.staff_id, Staff.branch_id, Staff.supervisor_id).where(
+            or_(Staff.staff_id == sid, Staff.supervisor_id == sid)
+        )
+    ).all()
+    branch = next((r.branch_id for r in rows if r.staff_id == sid), None)
+    team = frozenset(r.staff_id for r in rows if r.supervisor_id == sid)
+    return Viewer(role=role, staff_id=sid, branch_id=branch, team=team)
 
 
 def session_token(request: Request) -> str | None:
@@ -126,11 +133,18 @@ class Context:
     def viewer(self) -> Viewer:
         return self.actor.viewer
 
+    _run: Run | None = field(default=None, repr=False)
+
     def current_run(self) -> Run:
-        run = self.db.scalar(select(Run).where(Run.is_current.is_(True)))
-        if run is None:
+        """The current run, read once per request; its manifest (JSON, 121 KB at 1M
+        customers) is loaded only when asked for."""
+        if self._run is None:
+            self._run = self.db.scalar(
+                select(Run).where(Run.is_current.is_(True)).options(defer(Run.manifest))
+            )
+        if self._run is None:
             raise NotFound("no run has been published yet: tierbook run … --publish")
-        return run
+        return self._run
 
     def rulebook(self, run: Run | None = None) -> Rulebook:
         run = run or self.current_run()

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, false, select, update
+from sqlalchemy import Connection, Table, bindparam, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,15 +29,27 @@ def _conn(session: Session) -> Connection:
     return session.connection()
 
 
-def upsert_frame(conn: Connection, table: Table, frame: pd.DataFrame, key: Sequence[str]) -> int:
-    """Insert or update (by primary ``key``) every row of ``frame`` in one executemany."""
+def upsert_frame(
+    conn: Connection,
+    table: Table,
+    frame: pd.DataFrame,
+    key: Sequence[str],
+    *,
+    keep_stored: Sequence[str] = (),
+) -> int:
+    """Insert or update (by primary ``key``) every row of ``frame`` in one executemany. A
+    column of ``keep_stored`` keeps its stored value where the frame's is empty."""
     if frame.empty:
         return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(key),
-        set_={c: stmt.excluded[c] for c in frame.columns if c not in key},
+        set_={
+            c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep_stored else stmt.excluded[c]
+            for c in frame.columns
+            if c not in key
+        },
     )
     conn.execute(stmt, records(frame, table))
     return len(frame)

@@ -182,3 +182,16 @@ def test_a_past_due_task_whose_staff_is_unchanged_stays_open(
     ]
     assert unchanged
     assert all(states.loc[k, "state"] == "open" for k in unchanged)
+
+
+def test_a_publish_leaves_planner_statistics_for_the_tables_it_filled(
+    store, year_end: BatchRun
+) -> None:
+    publish(store, year_end)
+    e = store.engine
+    if e.dialect.name == "postgresql":
+        sql = "SELECT count(*) FROM pg_stats WHERE tablename = :t"
+    else:
+        sql = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = :t"
+    for table in ("customers", "tier_snapshots", "staff_assignments", "tasks"):
+        assert scalar(e, sql, t=table) > 0, table

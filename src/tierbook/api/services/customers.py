@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tierbook.api.deps import Context
 from tierbook.api.errors import Invalid
@@ -131,9 +131,8 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
             .order_by(SatisfactionSurvey.surveyed_on.desc())
         )
     )
-    avg = db.scalar(
-        select(func.avg(SatisfactionSurvey.score)).where(SatisfactionSurvey.customer_id == cid)
-    )
+    scores = [float(x.score) for x in surveys if x.score is not None]
+    avg = sum(scores) / len(scores) if scores else None
     audit.record(ctx, "read", "customer", cid)
     return {
         "archive": archive(ctx, c),
@@ -156,7 +155,7 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
         "contacts": list(contacts),
         "complaints": [complaint_row(x, ctx.now) for x in complaints],
         "surveys": surveys,
-        "satisfaction_avg": None if avg is None else round(float(avg), 2),
+        "satisfaction_avg": None if avg is None else round(avg, 2),
     }
 
 
