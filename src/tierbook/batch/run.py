@@ -148,11 +148,18 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
     """Balance-days per customer and bucket in one scan of the balances. Daily snapshots are
     checked for duplicate days in the same scan; if some customer has one, the ingest checks
     the keys of that customer's accounts (duplicates go to the quarantine) and the sums are
-    taken again on the clean rows. When the ingest left the row checks of the daily
-    balances to this scan (``Dataset.pending_scan``), the scan counts the rows passing
-    them; unless every row read did, the ingest checks them all and the sums are retaken."""
+    taken again on the clean rows. When the ingest left the row checks of the balances to
+    this scan (``Dataset.pending_scan``), the scan counts the rows passing them (and, for
+    events, the keys given twice); unless every row read passed (and no key repeats), the
+    ingest checks them all and the sums are retaken."""
     accounts = ds.tables["accounts"]
     if ds.balance_form == "events":
+        unchecked = ds.pending_scan("balance_events")
+        if unchecked is not None:
+            acct = aum_expr.account_bucket_sums_events(unchecked, accounts, cal, row_flag="_bad")
+            sums = _stream(acct, ds, cal, index, weights)[0]
+            if ds.settle("balance_events", sums.rows_ok, sums.repeated_keys):
+                return sums
         acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
         return _stream(acct, ds, cal, index, weights)[0]
     sums, flagged = None, []
