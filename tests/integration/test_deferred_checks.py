@@ -107,9 +107,7 @@ def test_clean_balances_settle_without_looking_at_a_row_again(tmp_path, form, ty
 
 
 @pytest.mark.parametrize(("form", "typed"), CASES, ids=IDS)
-def test_a_count_short_of_the_rows_read_checks_every_row_as_the_load_would(
-    tmp_path, form, typed
-):
+def test_a_count_short_of_the_rows_read_checks_every_row_as_the_load_would(tmp_path, form, typed):
     bank = write(tmp_path, bad_rows(), form, typed)
     table = TABLE[form]
     ds = load(bank, form, defer=True)
@@ -132,16 +130,17 @@ def test_a_repeated_event_key_is_checked_even_when_every_row_passes(tmp_path):
     ds = load(bank, "events", defer=True)
     assert good_rows(ds, "balance_events") == 5
     assert ds.settle("balance_events", 5, repeats(ds, "balance_events")) is False
-    got, want = frames(ds, "balance_events"), frames(load(bank, "events", defer=False), "balance_events")
+    got, want = (
+        frames(ds, "balance_events"),
+        frames(load(bank, "events", defer=False), "balance_events"),
+    )
     assert list(got[0]["code"]) == ["DUPLICATE_ROW"]
     assert got[0].equals(want[0])
     assert got[1].equals(want[1])
 
 
 @pytest.mark.parametrize("form", list(TABLE))
-def test_unsettled_table_reads_only_good_rows_and_finish_completes_the_quarantine(
-    tmp_path, form
-):
+def test_unsettled_table_reads_only_good_rows_and_finish_completes_the_quarantine(tmp_path, form):
     bank = write(tmp_path, bad_rows(), form, True)
     table = TABLE[form]
     ds = load(bank, form, defer=True)

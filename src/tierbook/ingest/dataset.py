@@ -215,8 +215,9 @@ def load_dataset(
 
     ``defer_checks``: the row checks of the balances (and the duplicate keys of
     ``balance_events``) wait for the engine's own scan (``Dataset.pending_scan``,
-    ``Dataset.settle``): on clean input the 100M rows are read once, not twice. Until settled, the table's quarantine lines are missing and its clean
-    relation checks every row as it is read; ``Dataset.finish_checks`` settles the rest.
+    ``Dataset.settle``): on clean input the 100M rows are read once, not twice. Until
+    settled, the table's quarantine lines are missing and its clean relation checks every
+    row as it is read; ``Dataset.finish_checks`` settles the rest.
     """
     data_dir = Path(data_dir)
     sources = find_sources(data_dir)

@@ -185,11 +185,7 @@ def _fast_scan(table: Table, raw: Raw, parents: dict[str, str]) -> str | None:
             # good (a double is typed when finite): read as it is.
             same = _ENGINE_TYPES.get(column.type) == src.upper()
             values.append(x if same else f"{typed} AS {x}")
-        elif (
-            column.type == "id_text"
-            and src.upper() == "VARCHAR"
-            and column.references in parents
-        ):
+        elif column.type == "id_text" and src.upper() == "VARCHAR" and column.references in parents:
             values.append(x)
         else:
             return None
