@@ -120,7 +120,7 @@ def gather(
     rows = index.get_indexer(hold["customer_id"])
     cols = [PRODUCTS.index(p) for p in hold["product_type"]]  # type: ignore[arg-type]
     ok = rows >= 0
-    held[rows[ok], np.asarray(cols)[ok]] = True
+    held[rows[ok], np.asarray(cols, dtype=np.intp)[ok]] = True  # intp: an empty list too
     monthly = np.stack(
         [period_average(sums.weighted, cal, "month", m) for m in cal.review_months], axis=1
     )
