@@ -45,22 +45,22 @@ def account_bucket_sums_daily(
 
     ``row_flag`` names a boolean column true on rows not to be trusted (unvalidated input,
     ``Dataset.pending_scan``): then every row is scanned, rows outside the window (or
-    without a date) fall in bucket -1 with no day bit, and ``n_ok`` counts the rows whose
-    flag is false."""
+    without a date) fall in bucket -1 (whose day bits mean nothing), and ``n_ok`` counts
+    the rows whose flag is false."""
     if row_flag is None:
         t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
         day = _day_number(t.date, cal)
         t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=_day_bit(day))
         extra: dict[str, Any] = {}
     else:
+        # The day clamped to -1 .. n (n days in the window): one look-up in a table with a
+        # -1 at each end gives the bucket, no test of the window per row.
         t = balances
-        inside = (t.date >= cal.start) & (t.date <= cal.as_of)
-        day = _day_number(t.date, cal)
-        t = t.mutate(
-            bucket=ibis.ifelse(inside, _bucket_of_day(day, cal), -1).fill_null(-1).cast("int16"),
-            day_bit=ibis.ifelse(inside, _day_bit(day), 0).fill_null(0),
-        )
-        extra = {"n_ok": (~t[row_flag]).sum().cast("int64")}
+        n = len(_day_table(cal))
+        day = ibis.greatest(ibis.least(_day_number(t.date, cal), n), -1) + 1
+        edged = ibis.literal([-1, *_day_table(cal), -1], type="array<int16>")
+        t = t.mutate(bucket=edged[day].fill_null(-1), day_bit=_day_bit(day.fill_null(0)))
+        extra = {"n_ok": t.count(where=~t[row_flag])}
     return t.group_by(["account_id", "bucket"]).aggregate(
         bd=t.balance.sum(),
         day_or=bit_or(t.day_bit),
@@ -85,10 +85,14 @@ def bit_or(x: int) -> int:
     Ibis 12 compiles ``.bit_or()`` for the first two only)."""
 
 
+def _day_table(cal: ReviewCalendar) -> list[int]:
+    """The bucket of each day of the window, by day number."""
+    return [i for i, b in enumerate(cal.buckets) for _ in range(b.days)]
+
+
 def _bucket_of_day(day: ir.IntegerValue, cal: ReviewCalendar) -> ir.IntegerValue:
     """Bucket of the ``day``-th day of the window, by look-up in a constant array."""
-    table = [i for i, b in enumerate(cal.buckets) for _ in range(b.days)]
-    return ibis.literal(table, type="array<int16>")[day].cast("int16")
+    return ibis.literal(_day_table(cal), type="array<int16>")[day].cast("int16")
 
 
 def duplicate_day_accounts(
@@ -102,12 +106,23 @@ def duplicate_day_accounts(
 
 
 def account_bucket_sums_events(
-    events: ir.Table, accounts: ir.Table, cal: ReviewCalendar
+    events: ir.Table, accounts: ir.Table, cal: ReviewCalendar, *, row_flag: str | None = None
 ) -> ir.Table:
-    """Balance-days per account and bucket from balance-change events (time-weighted)."""
+    """Balance-days per account and bucket from balance-change events (time-weighted).
+
+    Dates become day numbers of the window (``_day_number``): a segment is the days
+    ``[s, e)``, clipped to each bucket it overlaps by integer arithmetic.
+
+    ``row_flag`` names a boolean column true on rows not to be trusted (unvalidated input,
+    ``Dataset.pending_scan``): then every row is scanned, each counted once (in the first
+    bucket its segment overlaps, or in bucket -1 when it overlaps none: before the window,
+    after the as-of date, without a date): ``n_ok`` counts the rows whose flag is false,
+    ``repeated`` the rows whose next event of the account has the same date (a key given
+    twice, found by the same window that ends the segments)."""
     stop_all = cal.as_of + timedelta(days=1)
     w = ibis.window(group_by=events.account_id, order_by=events.date)
-    seg = events.filter(events.date <= cal.as_of).mutate(next_date=events.date.lead().over(w))
+    seg = events if row_flag is not None else events.filter(events.date <= cal.as_of)
+    seg = seg.mutate(next_date=events.date.lead().over(w))
     closes = accounts.select(acc_id=accounts.account_id, close_date=accounts.close_date)
     seg = seg.left_join(closes, seg.account_id == closes.acc_id)
     stop = ibis.least(
@@ -115,18 +130,37 @@ def account_bucket_sums_events(
         seg.close_date.fill_null(stop_all),
         ibis.literal(stop_all),
     )
-    seg = seg.select("account_id", "balance", seg_start=seg.date, seg_stop=stop)
-    seg = seg.filter(seg.seg_stop > cal.start, seg.seg_stop > seg.seg_start)
+    extra = {}
+    if row_flag is not None:
+        extra = {"bad": seg[row_flag], "again": (seg.next_date == seg.date).fill_null(False)}
+    seg = seg.select(
+        "account_id", "balance", s=_day_number(seg.date, cal), e=_day_number(stop, cal), **extra
+    )
+    live = (seg.e > 0) & (seg.e > seg.s)
+    if row_flag is None:
+        seg = seg.filter(live)
     # One row per bucket the segment overlaps: unnest the range of bucket indices.
-    first = bucket_index(ibis.greatest(seg.seg_start, ibis.literal(cal.start)), cal)
-    last = bucket_index(seg.seg_stop - ibis.interval(days=1), cal)
+    first = _bucket_of_day(ibis.greatest(seg.s, 0), cal)
+    last = _bucket_of_day(seg.e - 1, cal)
+    if row_flag is not None:  # a segment overlapping no bucket: one row in bucket -1
+        live = live.fill_null(False)
+        first = ibis.ifelse(live, first, -1).cast("int16")
+        last = ibis.ifelse(live, last, -1).cast("int16")
+        seg = seg.mutate(live=live, first=first)
     seg = seg.mutate(bucket=ibis.range(first, last + 1).unnest())
-    starts = ibis.literal([b.start for b in cal.buckets], type="array<date>")
-    stops = ibis.literal([b.end + timedelta(days=1) for b in cal.buckets], type="array<date>")
-    lo = ibis.greatest(seg.seg_start, starts[seg.bucket])
-    hi = ibis.least(seg.seg_stop, stops[seg.bucket])
-    seg = seg.mutate(bd=seg.balance * hi.delta(lo, unit="day").cast("float64"))
-    return seg.group_by(["account_id", "bucket"]).aggregate(bd=seg.bd.sum())
+    starts = ibis.literal([(b.start - cal.start).days for b in cal.buckets], type="array<int32>")
+    stops = ibis.literal([(b.end - cal.start).days + 1 for b in cal.buckets], type="array<int32>")
+    days = ibis.least(seg.e, stops[seg.bucket]) - ibis.greatest(seg.s, starts[seg.bucket])
+    bd = seg.balance * days.cast("float64")
+    if row_flag is None:
+        seg = seg.mutate(bd=bd)
+        return seg.group_by(["account_id", "bucket"]).aggregate(bd=seg.bd.sum())
+    seg = seg.mutate(bd=ibis.ifelse(seg.live, bd, 0.0), once=seg.bucket == seg.first)
+    return seg.group_by(["account_id", "bucket"]).aggregate(
+        bd=seg.bd.sum(),
+        n_ok=seg.count(where=seg.once & ~seg.bad),
+        repeated=seg.count(where=seg.once & seg.again),
+    )
 
 
 def customer_bucket_sums(
@@ -136,7 +170,8 @@ def customer_bucket_sums(
     ``row`` is the customer's position in ``customer_id`` order, ``klass`` the position of
     its product type in ``CLASSES``. Weights are applied by the caller. With daily
     snapshots, ``duplicate_days`` counts the account-buckets where a day appears twice;
-    ``n_ok`` (when the account sums have it) sums the rows passing, of known accounts."""
+    ``n_ok`` and ``repeated`` (when the account sums have them) sum the rows passing and
+    the repeated keys, of known accounts."""
     ranked = customers.select("customer_id", row=ibis.row_number().over(order_by="customer_id"))
     acc = accounts.select("account_id", "customer_id", "product_type")
     acc = acc.join(ranked, "customer_id").select("account_id", "row", "product_type")
@@ -145,8 +180,9 @@ def customer_bucket_sums(
     metrics: dict[str, Any] = {"bd": j.bd.sum()}
     if "day_or" in account_sums.columns:
         metrics["duplicate_days"] = (j.day_or.cast("float64") != j.day_sum).sum().cast("int64")
-    if "n_ok" in account_sums.columns:
-        metrics["n_ok"] = j.n_ok.sum()
+    for count in ("n_ok", "repeated"):
+        if count in account_sums.columns:
+            metrics[count] = j[count].sum()
     return j.group_by(
         [j.row.cast("int32").name("row"), "bucket", klass.cast("int8").name("klass")]
     ).aggregate(**metrics)

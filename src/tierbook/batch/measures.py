@@ -35,6 +35,7 @@ class BucketSums:
         self._cents: np.ndarray | None = None  # weighted cents, summed once over the batches
         self._weighted: np.ndarray | None = None
         self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
+        self.repeated_keys = 0  # events sharing a key with the next (``repeated``), likewise
 
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
         """Add a batch of (row, bucket, klass, bd) sums (``customer_bucket_sums``); return the
@@ -42,6 +43,8 @@ class BucketSums:
         customer ids in the engine's ``row`` order."""
         if "n_ok" in batch.schema.names:
             self.rows_ok += int(pc.sum(batch.column("n_ok")).as_py() or 0)
+        if "repeated" in batch.schema.names:
+            self.repeated_keys += int(pc.sum(batch.column("repeated")).as_py() or 0)
         rows = batch.column("row").to_numpy(zero_copy_only=False).astype(np.int32)
         k = batch.column("klass").to_numpy(zero_copy_only=False).astype(np.int8)
         b = batch.column("bucket").to_numpy(zero_copy_only=False).astype(np.int16)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,6 @@ import pandas as pd
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
-from tierbook.batch.analyses import Analyses, analysis_tables, run_analyses
-from tierbook.batch.maintain import assign_and_plan
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
     LadderResult,
@@ -34,11 +32,16 @@ from tierbook.batch.tiering import (
     tier_frame,
     tier_purchase_ladder,
 )
-from tierbook.batch.value import ValueResult, value_step
 from tierbook.domain.periods import review_calendar
 from tierbook.ingest.dataset import Dataset
 from tierbook.rules.loader import LoadedRulebook
 from tierbook.rules.models import AumMeasure, PurchaseMeasure
+
+if TYPE_CHECKING:  # the value step, the analyses and planning are imported when they run:
+    # their libraries (scikit-learn, SciPy, networkx...) cost seconds and 150+ MB to import,
+    # which ``compute_tiers`` alone (the benchmark, the close's tiers) never needs.
+    from tierbook.batch.analyses import Analyses
+    from tierbook.batch.value import ValueResult
 
 Progress = Callable[[str], None]
 
@@ -66,7 +69,8 @@ class RunResult:
     engine: str = "duckdb"  # the engine that computed the sums (capability table name)
     timings: dict[str, float] = field(default_factory=dict)
     value: ValueResult | None = None  # key customers, fake-big flags, concentration
-    analyses: Analyses = field(default_factory=Analyses)  # churn, segments, membership
+    analyses: Analyses = field(default_factory=lambda: _analyses_module().Analyses())
+    """Churn, segments, membership."""
 
 
 class Timer:
@@ -83,6 +87,12 @@ class Timer:
         self.timings[name] = round(time.perf_counter() - t0, 3)
 
 
+def _analyses_module() -> Any:
+    from tierbook.batch import analyses
+
+    return analyses
+
+
 def tables_needed(loaded: LoadedRulebook) -> set[str]:
     """Input tables this batch reads beyond the required ones and the balances."""
     rb = loaded.rulebook
@@ -91,7 +101,7 @@ def tables_needed(loaded: LoadedRulebook) -> set[str]:
         needed.add("purchases")
     if rb.key_customers is not None:
         needed |= {"transactions", "income", "referrals"}
-    return needed | analysis_tables(rb)
+    return needed | _analyses_module().analysis_tables(rb)
 
 
 SumsSource = Callable[[Any, pd.Index], BucketSums]
@@ -148,11 +158,18 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
     """Balance-days per customer and bucket in one scan of the balances. Daily snapshots are
     checked for duplicate days in the same scan; if some customer has one, the ingest checks
     the keys of that customer's accounts (duplicates go to the quarantine) and the sums are
-    taken again on the clean rows. When the ingest left the row checks of the daily
-    balances to this scan (``Dataset.pending_scan``), the scan counts the rows passing
-    them; unless every row read did, the ingest checks them all and the sums are retaken."""
+    taken again on the clean rows. When the ingest left the row checks of the balances to
+    this scan (``Dataset.pending_scan``), the scan counts the rows passing them (and, for
+    events, the keys given twice); unless every row read passed (and no key repeats), the
+    ingest checks them all and the sums are retaken."""
     accounts = ds.tables["accounts"]
     if ds.balance_form == "events":
+        unchecked = ds.pending_scan("balance_events")
+        if unchecked is not None:
+            acct = aum_expr.account_bucket_sums_events(unchecked, accounts, cal, row_flag="_bad")
+            sums = _stream(acct, ds, cal, index, weights)[0]
+            if ds.settle("balance_events", sums.rows_ok, sums.repeated_keys):
+                return sums
         acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
         return _stream(acct, ds, cal, index, weights)[0]
     sums, flagged = None, []
@@ -214,6 +231,10 @@ def run_batch(
     ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
     whose dataset holds only the day's rows) the value step and the analyses, which read the
     whole year's balances and transactions, are left to the next full run."""
+    from tierbook.batch.maintain import assign_and_plan
+    from tierbook.batch.value import value_step
+
+    analyses_module = _analyses_module()
     timer = Timer(progress)
     stamp = loaded.stamp
     customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer, sums_source)
@@ -235,12 +256,14 @@ def run_batch(
         maint = assign_and_plan(
             maintenance_ds or ds, as_of, loaded, customers, results, cal, previous_assignments
         )
-    value, analyses = None, Analyses()
+    value, analyses = None, analyses_module.Analyses()
     if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
         with timer.stage("value score, key customers, fake-big flags"):
             value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
         with timer.stage("analyses: churn, segments, membership"):
-            analyses = run_analyses(ds, as_of, loaded, customers, results, sums, cal)
+            analyses = analyses_module.run_analyses(
+                ds, as_of, loaded, customers, results, sums, cal
+            )
     return RunResult(
         as_of=as_of,
         rulebook=loaded,

@@ -52,8 +52,9 @@ SMALL_ORDER = (
 )
 KEYS_LEFT_TO_ENGINE = ("balances_daily",)
 """Large tables whose duplicate keys the engine detects; see ``Dataset.check_keys_for``."""
-DEFERRABLE = ("balances_daily",)
-"""Large tables whose row checks may wait for the engine's scan (``defer_checks``)."""
+DEFERRABLE = ("balances_daily", "balance_events")
+"""Large tables whose row checks (and, for events, duplicate keys) may wait for the
+engine's scan (``defer_checks``)."""
 
 
 @dataclass(frozen=True)
@@ -90,19 +91,25 @@ class Dataset:
         return self.tables[BALANCE_TABLES[self.balance_form]]
 
     def pending_scan(self, table: str) -> Any | None:
-        """For a table whose checks wait (``load_dataset(defer_checks=True)``): its typed
-        rows with ``_bad`` (true when a cell or row check fails; references are not in it),
-        for a scan that counts the rows passing; else None. See ``settle``."""
+        """For a table whose checks wait (``load_dataset(defer_checks=True)``): its rows
+        with ``_bad`` (true when a cell or row check fails; references are not in it), for
+        a scan that counts the rows passing; else None. See ``settle``.
+
+        When the source stores its dates and numbers natively (Parquet), the rows are read
+        as they are, the key not stripped: a key needing it is among no clean parent keys,
+        so its row is not counted good and ``settle`` checks every row."""
         state = self._checked.get(table)
         return self.con.table(state.scan) if state is not None and state.pending else None
 
-    def settle(self, table: str, good_rows: int | None) -> bool:
+    def settle(self, table: str, good_rows: int | None, repeated_keys: int | None = None) -> bool:
         """End the wait of a pending ``table``. ``good_rows`` is the number of its rows a
         scan found with ``_bad`` false and a key among the clean parent rows (e.g. an
         inner join on the clean accounts). When it equals the rows read, no row can be bad
-        and none is looked at again: True. Otherwise (or with None) every row is checked
-        as at load, the quarantine and file counts are updated and ``tables[table]`` is
-        the new clean relation: False (what was computed from ``pending_scan`` is void).
+        and none is looked at again: True. A table whose duplicate keys the load checks
+        (``balance_events``) also needs ``repeated_keys`` == 0: the scan found no two rows
+        (good or not) sharing a key. Otherwise (or with None) every row is checked as at
+        load, the quarantine and file counts are updated and ``tables[table]`` is the new
+        clean relation: False (what was computed from ``pending_scan`` is void).
         """
         state = self._checked[table]
         if not state.pending:
@@ -110,7 +117,8 @@ class Dataset:
         raw = state.raw
         assert raw is not None
         read = sum(raw.rows_read.values())
-        if good_rows == read and not raw.reader_lines and not raw.unstaged:
+        keys_ok = not state.check_keys or repeated_keys == 0
+        if good_rows == read and keys_ok and not raw.reader_lines and not raw.unstaged:
             settle_clean(self.con, state)
             self.tables[table] = self.con.table(state.clean)
             return True
@@ -205,10 +213,11 @@ def load_dataset(
     ``transactions`` unless ``check_keys=False``; never in ``balances_daily`` (see
     ``Dataset.check_keys_for``). Raises ``IngestError`` on a fatal problem.
 
-    ``defer_checks``: the row checks of ``balances_daily`` wait for the engine's own scan
-    (``Dataset.pending_scan``, ``Dataset.settle``): on clean input the 100M rows are read
-    once, not twice. Until settled, the table's quarantine lines are missing and its clean
-    relation checks every row as it is read; ``Dataset.finish_checks`` settles the rest.
+    ``defer_checks``: the row checks of the balances (and the duplicate keys of
+    ``balance_events``) wait for the engine's own scan (``Dataset.pending_scan``,
+    ``Dataset.settle``): on clean input the 100M rows are read once, not twice. Until
+    settled, the table's quarantine lines are missing and its clean relation checks every
+    row as it is read; ``Dataset.finish_checks`` settles the rest.
     """
     data_dir = Path(data_dir)
     sources = find_sources(data_dir)

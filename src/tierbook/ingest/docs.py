@@ -81,12 +81,17 @@ the exact check on those accounts, adds their `DUPLICATE_ROW` / `DUPLICATE_KEY` 
 file counts, and replaces the clean table. `Dataset.keys_unchecked` names the tables whose
 keys the load left unchecked.
 
-The batch (`tierbook run`) also lets the engine's scan do the row checks of `balances_daily`
-(`load_dataset(..., defer_checks=True)`): the aggregation counts the rows that pass every cell
-and row check and belong to a clean account. When that count equals the rows read, no row can
-be bad and the table is settled clean without a second scan; otherwise every row is checked
-as at load, the quarantine and file counts get the same lines, and the sums are taken again on
-the clean rows. Until it is settled, the table's clean view checks every row as it reads.
+The batch (`tierbook run`) also lets the engine's scan do the row checks of the balances,
+`balances_daily` or `balance_events` (`load_dataset(..., defer_checks=True)`): the aggregation
+counts the rows that pass every cell and row check and belong to a clean account, and for
+events the rows whose next event of the account has the same date (the window that ends each
+balance's segment finds a repeated key for free). When the count equals the rows read (and no
+event key repeats), no row can be bad and the table is settled clean without a second scan;
+otherwise every row is checked as at load, duplicate keys included, the quarantine and file
+counts get the same lines, and the sums are taken again on the clean rows. Parquet holding
+native dates and doubles is read as it is, the account id unstripped: an id that needs
+stripping matches no clean account, so its row is not counted and the full checks, which
+strip it, decide. Until it is settled, the table's clean view checks every row as it reads.
 
 Fatal problems stop the load with `IngestError` naming the file and the reason: a required
 table or a required column missing, an unreadable file (not UTF-8, not a valid workbook or

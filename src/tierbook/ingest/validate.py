@@ -74,6 +74,7 @@ class Checked:
     version: int = 0
     store: str = ""  # small tables: the stored typed rows
     scan: str = ""  # large tables: typed rows and ``_bad`` (a cell or row check fails)
+    scan_as_read: bool = False  # ``scan`` reads the source itself (``_fast_scan``)
     raw: Raw | None = None
     pending: bool = False  # prepared, no row looked at yet (``validate(defer=True)``)
     check_keys: bool = True
@@ -128,18 +129,16 @@ def _prepare(
     flags = ", ".join(f"{c.sql} AS {q(c.name)}" for c in checks)
     keep = ", ".join([*(q(c) for c in table.names), "_file", "_sheet", "_line", "_rid"])
     store = f"tb_store_{base}"
-    scan = ""
+    scan, fast = "", None
     if materialise:  # typed values and flags computed once, stored in file order
         _store(con, raw, store, chk, typed, table, flags)
     else:
         run(con, f"CREATE OR REPLACE TEMP VIEW {chk} AS SELECT {keep}, {flags} FROM {typed}")
         scan = f"tb_scan_{base}"
+        fast = _fast_scan(table, raw, parents)
         names = ", ".join(q(c) for c in table.names)
-        run(
-            con,
-            f"CREATE OR REPLACE TEMP VIEW {scan} AS SELECT {names}, ({row_bad}) AS _bad "
-            f"FROM {typed}",
-        )
+        body = fast or f"SELECT {names}, ({row_bad}) AS _bad FROM {typed}"
+        run(con, f"CREATE OR REPLACE TEMP VIEW {scan} AS {body}")
     return Checked(
         table,
         chk,
@@ -153,8 +152,45 @@ def _prepare(
         materialise,
         store=store,
         scan=scan,
+        scan_as_read=materialise is False and fast is not None,
         raw=raw,
     )
+
+
+_ENGINE_TYPES = {"date": "DATE", "decimal": "DOUBLE", "int": "BIGINT"}
+
+
+def _fast_scan(table: Table, raw: Raw, parents: dict[str, str]) -> str | None:
+    """SQL of a large table's ``scan`` read straight from the source, or None when some
+    column needs its text step (stripping, parsing) or a row rule other than a sign.
+
+    Every column must be stored natively (dates, numbers: typed without text) or be a text
+    key referring to a loaded parent table; the key is taken as read, not stripped. The
+    caller counts a row good only when that key is among the clean parent keys, which are
+    stripped and never empty, so a key as read that matches one is itself stripped and
+    filled: REQUIRED and UNKNOWN_REFERENCE pass, and the row's values are its clean values.
+    A key that would need stripping matches none: the row counts as bad, and the full
+    checks (which strip it) decide. ``_bad`` is never NULL."""
+    if raw.has_skip or table.name in DATE_ORDER or table.name == "staff":
+        return None  # cells refused by the reader, row rules beyond signs: typed relation
+    values, ok = [], []
+    for column in table.columns:
+        x, src = q(column.name), raw.types.get(column.name, "VARCHAR")
+        if is_native(column, src) and column.references is None:
+            typed = typed_sql(column, x, src)
+            sign = SIGN_RULES.get((table.name, column.name))
+            test = f"{typed} {'>=' if sign == '>=0' else '>'} 0" if sign else f"{typed} IS NOT NULL"
+            ok.append(test if column.required else f"({x} IS NULL OR {test})")  # NULL: bad
+            # A value stored as the contract's own type is its typed value when the row is
+            # good (a double is typed when finite): read as it is.
+            same = _ENGINE_TYPES.get(column.type) == src.upper()
+            values.append(x if same else f"{typed} AS {x}")
+        elif column.type == "id_text" and src.upper() == "VARCHAR" and column.references in parents:
+            values.append(x)
+        else:
+            return None
+    good = " AND ".join(ok) or "TRUE"
+    return f"SELECT {', '.join(values)}, NOT coalesce({good}, false) AS _bad FROM {raw.name}"
 
 
 def finish(con: Any, state: Checked, raw: Raw, *, check_keys: bool) -> Validated:
@@ -219,6 +255,9 @@ def settle_clean(con: Any, state: Checked) -> None:
     run(con, f"CREATE OR REPLACE TEMP TABLE {state.out} (_rid BIGINT)")
     state.pending = False
     state.clean = make_clean(con, state)
+    if state.scan_as_read:  # every row proved clean: its values as read are its clean values
+        cols = ", ".join(q(c) for c in state.table.names)
+        run(con, f"CREATE OR REPLACE TEMP VIEW {state.clean} AS SELECT {cols} FROM {state.scan}")
 
 
 def _empty_dups(con: Any, state: Checked) -> None:
