@@ -21,7 +21,8 @@ the publish time of the run they read.
 Environment: BENCH_API_CUSTOMERS (20000), BENCH_API_DATA (bench-data/N), BENCH_API_RUN
 (bench-data/api-run-N), BENCH_API_USERS (50), BENCH_API_SECONDS (30 per endpoint),
 BENCH_API_WORKERS (uvicorn workers, 2), BENCH_API_THINK_MS (1000,0), BENCH_API_LOAD (wrk
-or locust), BENCH_API_ROLES (rm,branch_manager), BENCH_PG (admin URL of the server),
+when it is installed, else locust), BENCH_API_ROLES (rm,branch_manager), BENCH_PG (admin
+URL of the server),
 BENCH_API_STORE (URL of a store published earlier: steps 1–2 are skipped, the demo logins
 are reset there, the API is measured on it).
 """
@@ -377,12 +378,12 @@ def main() -> None:
     users = int(os.environ.get("BENCH_API_USERS", "50"))
     seconds = int(os.environ.get("BENCH_API_SECONDS", "30"))
     workers = os.environ.get("BENCH_API_WORKERS", "2")
-    load_tool = os.environ.get("BENCH_API_LOAD", "wrk")
+    load_tool = os.environ.get("BENCH_API_LOAD", "wrk" if shutil.which("wrk") else "locust")
     roles = os.environ.get("BENCH_API_ROLES", "rm,branch_manager").split(",")
     thinks = [int(t) for t in os.environ.get("BENCH_API_THINK_MS", "1000,0").split(",")]
     if load_tool == "wrk" and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk), or BENCH_API_LOAD=locust")
-    console.print(f"API bench: {n:,} customers, load average {_load()}")
+    console.print(f"API bench: {n:,} customers, {load_tool}, load average {_load()}")
     store = os.environ.get("BENCH_API_STORE")
     pub: dict[str, float] = {}
     with contextlib.ExitStack() as stack:

@@ -13,12 +13,19 @@ DEFAULT_MEMORY_LIMIT = "256MB"
 """DuckDB's working memory before it spills to ``temp_directory``: keeps the batch's peak
 near 0.7 GB at 200k customers × 365 days at little cost in time (``make bench``)."""
 
+DEFAULT_ANALYSIS_MEMORY_LIMIT = "1GB"
+"""DuckDB's working memory for the value step and the analyses of a full run, which hold
+per-account and per-customer windows over the year's days (``lead`` over each account's
+balances, cumulative levels): at 200k customers they run out of 256MB, and DuckDB's window
+operator does not spill as its aggregates do (``docs/scaling.md``)."""
+
 
 @dataclass(frozen=True)
 class EngineSettings:
     engine: str = "duckdb"
     threads: int | None = None
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+    analysis_memory_limit: str | None = DEFAULT_ANALYSIS_MEMORY_LIMIT
     temp_directory: Path | None = None
     spark_master: str = "local[2]"
     database_url: str | None = None
@@ -43,6 +50,9 @@ class EngineSettings:
             engine=env("TIERBOOK_ENGINE", "duckdb"),
             threads=int(threads) if threads else None,
             memory_limit=env("TIERBOOK_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            analysis_memory_limit=env(
+                "TIERBOOK_ANALYSIS_MEMORY_LIMIT", DEFAULT_ANALYSIS_MEMORY_LIMIT
+            ),
             temp_directory=Path(temp) if temp else Path(tempfile.gettempdir()) / "tierbook-duckdb",
             spark_master=env("TIERBOOK_SPARK_MASTER", "local[2]"),
             database_url=env("TIERBOOK_ENGINE_URL"),

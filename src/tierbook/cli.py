@@ -34,7 +34,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _out_of_memory(limit: str | None, exc: Exception) -> typer.Exit:
     return _fail(
         f"the engine ran out of its working memory (TIERBOOK_MEMORY_LIMIT={limit}): set "
-        "TIERBOOK_MEMORY_LIMIT higher, e.g. 1GB for a bank of 2M customers (docs/scaling.md). "
+        "TIERBOOK_MEMORY_LIMIT higher, e.g. 1GB for a bank of 2M customers, and "
+        "TIERBOOK_ANALYSIS_MEMORY_LIMIT for the value step and analyses (docs/scaling.md). "
         + str(exc).splitlines()[0]
     )
 
@@ -201,6 +202,7 @@ def run(
                     loaded,
                     previous_assignments=previous,
                     progress=progress,
+                    analysis_memory_limit=settings.analysis_memory_limit,
                 )
             except duckdb.OutOfMemoryException as exc:
                 raise _out_of_memory(settings.memory_limit, exc) from None

@@ -226,11 +226,15 @@ def run_batch(
     progress: Progress | None = None,
     sums_source: SumsSource | None = None,
     maintenance_ds: Dataset | None = None,
+    analysis_memory_limit: str | None = None,
 ) -> RunResult:
     """Run the whole chain for ``as_of`` on a loaded dataset (``sums_source`` and
     ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
     whose dataset holds only the day's rows) the value step and the analyses, which read the
-    whole year's balances and transactions, are left to the next full run."""
+    whole year's balances and transactions, are left to the next full run.
+    ``analysis_memory_limit``: DuckDB's working memory for those two steps (their windows
+    over the year's days need more than the tier scan; ``bootstrap``)."""
+    from tierbook.analytics.backends.duckdb import working_memory
     from tierbook.batch.maintain import assign_and_plan
     from tierbook.batch.value import value_step
 
@@ -258,12 +262,13 @@ def run_batch(
         )
     value, analyses = None, analyses_module.Analyses()
     if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
-        with timer.stage("value score, key customers, fake-big flags"):
-            value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
-        with timer.stage("analyses: churn, segments, membership"):
-            analyses = analyses_module.run_analyses(
-                ds, as_of, loaded, customers, results, sums, cal
-            )
+        with working_memory(ds.con, analysis_memory_limit):
+            with timer.stage("value score, key customers, fake-big flags"):
+                value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
+            with timer.stage("analyses: churn, segments, membership"):
+                analyses = analyses_module.run_analyses(
+                    ds, as_of, loaded, customers, results, sums, cal
+                )
     return RunResult(
         as_of=as_of,
         rulebook=loaded,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +46,28 @@ def connect(
         config["temp_directory"] = str(temp_directory)
     con = ibis.duckdb.connect(str(database), **config)
     con.compiler = _COMPILER
+    con.tierbook_memory_limit = memory_limit  # as given: DuckDB reports it rounded
     con.raw_sql("SET enable_progress_bar = false")  # a session option, not a global one
     return con
+
+
+@contextmanager
+def working_memory(con: Any, limit: str | None) -> Iterator[None]:
+    """Run the block with DuckDB's ``memory_limit`` set to ``limit`` (e.g. ``"1GB"``), then
+    put the connection's own back. Nothing changes when ``limit`` is None or ``con`` is not
+    a DuckDB backend."""
+    if not limit or getattr(con, "name", None) != "duckdb":
+        yield
+        return
+    before = (
+        getattr(con, "tierbook_memory_limit", None)
+        or con.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    )
+    con.raw_sql(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.raw_sql(f"SET memory_limit = '{before}'")
 
 
 def materialize(con: Any, expr: Any, name: str) -> Any:

@@ -1,0 +1,51 @@
+"""The value step and the analyses run with their own DuckDB working memory
+(``TIERBOOK_ANALYSIS_MEMORY_LIMIT``); the connection's own limit is put back afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from tierbook.analytics.backends.duckdb import connect, working_memory
+from tierbook.bootstrap import EngineSettings
+
+MIB = 1024 * 1024
+
+
+UNITS = {"KiB": 1024, "MiB": MIB, "GiB": 1024 * MIB}
+
+
+def _limit_bytes(con) -> float:
+    # DuckDB reports the setting in binary units, e.g. "244.1 MiB".
+    number, unit = con.con.execute("SELECT current_setting('memory_limit')").fetchone()[0].split()
+    return float(number) * UNITS[unit]
+
+
+def test_the_block_runs_with_the_larger_limit_and_the_connection_gets_its_own_back():
+    con = connect(memory_limit="256MB")
+    own = _limit_bytes(con)
+    with working_memory(con, "1GB"):
+        inside = _limit_bytes(con)
+    assert own < 300 * MIB < 900 * MIB < inside
+    assert _limit_bytes(con) == own
+
+
+def test_the_limit_is_put_back_when_the_block_fails():
+    con = connect(memory_limit="256MB")
+    own = _limit_bytes(con)
+    with pytest.raises(RuntimeError), working_memory(con, "1GB"):
+        raise RuntimeError("a failing step")
+    assert _limit_bytes(con) == own
+
+
+def test_no_limit_changes_nothing():
+    con = connect(memory_limit="256MB")
+    own = _limit_bytes(con)
+    with working_memory(con, None):
+        assert _limit_bytes(con) == own
+
+
+def test_the_setting_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TIERBOOK_ANALYSIS_MEMORY_LIMIT", "3GB")
+    assert EngineSettings.from_env().analysis_memory_limit == "3GB"
+    monkeypatch.delenv("TIERBOOK_ANALYSIS_MEMORY_LIMIT")
+    assert EngineSettings.from_env().analysis_memory_limit == "1GB"
