@@ -16,9 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from tierbook.batch.outputs import PARQUET_RESULTS, build_manifest
+from tierbook.batch.outputs import build_manifest, finish_outputs, write_day_files
 from tierbook.batch.run import RunResult
 
 CARRIED_KEYS = ("concentration",)
@@ -28,32 +26,11 @@ CARRIED_KEYS = ("concentration",)
 def write_close_outputs(result: RunResult, out: Path, *, excel: bool = False) -> dict[str, Any]:
     """Write the day's results to ``out`` and return the manifest (also manifest.json)."""
     previous = _previous_manifest(out)
-    out.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    for name in PARQUET_RESULTS:
-        frame: pd.DataFrame = getattr(result, name)
-        frame.to_parquet(out / f"{name}.parquet", index=False)
-        counts[name] = len(frame)
-    for ladder_id, matrix in result.migrations.items():
-        matrix.reset_index().to_parquet(out / f"migration_{ladder_id}.parquet", index=False)
-    result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8")
-    (out / "rulebook.json").write_text(
-        result.rulebook.rulebook.model_dump_json(indent=2), encoding="utf-8"
-    )
-    counts["quarantine"] = len(result.quarantine)
+    counts = write_day_files(result, out)
     manifest = build_manifest(result, counts)
     manifest["close"] = True
     _carry(manifest, previous, out)
-    if excel:
-        from tierbook.report.workbook import write_run_workbook
-
-        path = out / "tierbook-report.xlsx"
-        write_run_workbook(result, manifest, path)
-        manifest["outputs"]["excel"] = path.name
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
-    return manifest
+    return finish_outputs(result, manifest, out, excel=excel)
 
 
 def _previous_manifest(out: Path) -> dict[str, Any]:

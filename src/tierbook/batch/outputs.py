@@ -45,6 +45,16 @@ LIBRARIES = (
 
 def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[str, Any]:
     """Write everything to ``out`` and return the manifest (also written as manifest.json)."""
+    counts = write_day_files(result, out)
+    value = write_value_outputs(result.value, out) if result.value is not None else None
+    manifest = merge_manifest(build_manifest(result, counts), value)
+    manifest["outputs"].update(write_analyses(result, out))
+    return finish_outputs(result, manifest, out, excel=excel)
+
+
+def write_day_files(result: RunResult, out: Path) -> dict[str, int]:
+    """The per-customer results, migrations, quarantine and rulebook of a run or a close;
+    returns the row count of each."""
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for name in PARQUET_RESULTS:
@@ -58,9 +68,13 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
         result.rulebook.rulebook.model_dump_json(indent=2), encoding="utf-8"
     )
     counts["quarantine"] = len(result.quarantine)
-    value = write_value_outputs(result.value, out) if result.value is not None else None
-    manifest = merge_manifest(build_manifest(result, counts), value)
-    manifest["outputs"].update(write_analyses(result, out))
+    return counts
+
+
+def finish_outputs(
+    result: RunResult, manifest: dict[str, Any], out: Path, *, excel: bool
+) -> dict[str, Any]:
+    """The workbook (when asked) and manifest.json, last: a manifest names what was written."""
     if excel:
         from tierbook.report.workbook import write_run_workbook
 
