@@ -15,12 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from tierbook.store.crypto import FieldCipher
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
     """An engine for a SQLite path/URL or a PostgreSQL URL (psycopg 3).
 
     SQLite gets foreign keys on, WAL (readers keep reading the previous run while a publish
     is running), a busy timeout, and real transactions: ``BEGIN`` is sent by SQLAlchemy,
     not guessed by the sqlite3 module, so DDL and SELECTs are inside the transaction too.
+
+    ``immediate`` (the API's engine, whose every request writes: its session's last use,
+    the audit log): SQLite transactions start with ``BEGIN IMMEDIATE``, taking the write
+    lock first. A deferred transaction that reads and then writes while another request
+    has committed fails at once with "database is locked" (SQLite cannot wait there without
+    risking a deadlock); one that takes the lock at ``BEGIN`` waits its turn under the
+    busy timeout instead. SQLite serves one writer at a time either way; PostgreSQL is
+    the store for many concurrent users.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -42,7 +50,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
