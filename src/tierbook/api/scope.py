@@ -8,7 +8,11 @@ contacts, alerts, complaints, invitations, referrals), filters through
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tierbook.domain.access import Viewer, scope_of
@@ -29,6 +33,49 @@ def customer_scope(viewer: Viewer) -> ColumnElement[bool]:
                 StaffAssignment.customer_id == Customer.customer_id,
                 StaffAssignment.valid_to.is_(None),
                 StaffAssignment.staff_id.in_(sorted(f.staff_ids)),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+@dataclass(frozen=True)
+class ScopeShape:
+    """Which terms a viewer's scope clause has, without their values: statements built
+    from :func:`bound_customer_scope` are made once per shape and run with
+    :func:`scope_params`."""
+
+    everything: bool = False
+    by_branch: bool = False
+    by_staff: bool = False
+
+
+def scope_params(viewer: Viewer) -> tuple[ScopeShape, dict[str, Any]]:
+    """The shape of ``viewer``'s scope and the values of its bound parameters."""
+    f = scope_of(viewer)
+    shape = ScopeShape(f.everything, f.branch_id is not None, bool(f.staff_ids))
+    params: dict[str, Any] = {}
+    if shape.by_branch:
+        params["scope_branch"] = f.branch_id
+    if shape.by_staff:
+        params["scope_staff"] = sorted(f.staff_ids)
+    return shape, params
+
+
+@functools.cache
+def bound_customer_scope(shape: ScopeShape) -> ColumnElement[bool]:
+    """:func:`customer_scope` with the branch and staff ids as bound parameters
+    (``scope_branch``, ``scope_staff``): the same rule, the same SQL."""
+    if shape.everything:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if shape.by_branch:
+        clauses.append(Customer.branch_id == bindparam("scope_branch"))
+    if shape.by_staff:
+        clauses.append(
+            exists().where(
+                StaffAssignment.customer_id == Customer.customer_id,
+                StaffAssignment.valid_to.is_(None),
+                StaffAssignment.staff_id.in_(bindparam("scope_staff", expanding=True)),
             )
         )
     return or_(*clauses) if clauses else false()

@@ -13,12 +13,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from tierbook.api.deps import Context
 from tierbook.api.schemas.customers import BookSort, Flag
-from tierbook.api.scope import customer_scope
+from tierbook.api.scope import ScopeShape, bound_customer_scope, scope_params
 from tierbook.api.services import audit
 from tierbook.api.services.common import band_ladder_id, tier_ladder_id
 from tierbook.store.models import (
@@ -53,11 +64,17 @@ def _aliases() -> tuple[Any, Any]:
     return aliased(TierSnapshot, name="tier"), aliased(TierSnapshot, name="band")
 
 
-def _columns(ctx: Context, on: date) -> dict[str, Any]:
+# The book's statements are built once per shape (scope terms, filter terms, sort) with
+# every value a bound parameter, and run with the request's values: building a statement
+# of this size costs several times the CPU of running it.
+_RUN = bindparam("run_no")
+_ON = bindparam("on", type_=Date)
+
+
+@functools.cache
+def _columns() -> dict[str, Any]:
     """The pieces of the book's statements: the tier and band rows, the flags and the next
     due date (correlated to ``Customer``), and ``join`` adding the per-run outer joins."""
-    run = ctx.current_run()
-    rb = ctx.rulebook(run)
     tier, band = _aliases()
     cid = Customer.customer_id
     open_task = and_(Task.customer_id == cid, Task.state == "open")
@@ -65,29 +82,34 @@ def _columns(ctx: Context, on: date) -> dict[str, Any]:
         Flag.WATCH: or_(tier.step.in_(WATCH_STEPS), band.step.in_(WATCH_STEPS)),
         Flag.ALERT: exists().where(
             Alert.customer_id == cid,
-            Alert.last_run_no == run.no,
+            Alert.last_run_no == _RUN,
             Alert.acknowledged_at.is_(None),
         ),
         Flag.COMPLAINT: exists().where(Complaint.customer_id == cid, Complaint.state == "open"),
-        Flag.DUE: exists().where(open_task, Task.due_date <= on),
+        Flag.DUE: exists().where(open_task, Task.due_date <= _ON),
     }
-    band_id = band_ladder_id(rb) or ""
-    tier_id = tier_ladder_id(rb)
 
-    def join(stmt: Select[Any]) -> Select[Any]:
-        return (
-            stmt.outerjoin(
-                tier,
-                and_(tier.customer_id == cid, tier.run_no == run.no, tier.ladder_id == tier_id),
-            )
-            .outerjoin(
-                band,
-                and_(band.customer_id == cid, band.run_no == run.no, band.ladder_id == band_id),
-            )
-            .outerjoin(
-                CustomerSnapshot,
-                and_(CustomerSnapshot.customer_id == cid, CustomerSnapshot.run_no == run.no),
-            )
+    def join(stmt: Select[Any], *, snapshot: bool = True) -> Select[Any]:
+        stmt = stmt.outerjoin(
+            tier,
+            and_(
+                tier.customer_id == cid,
+                tier.run_no == _RUN,
+                tier.ladder_id == bindparam("tier_ladder"),
+            ),
+        ).outerjoin(
+            band,
+            and_(
+                band.customer_id == cid,
+                band.run_no == _RUN,
+                band.ladder_id == bindparam("band_ladder"),
+            ),
+        )
+        if not snapshot:
+            return stmt
+        return stmt.outerjoin(
+            CustomerSnapshot,
+            and_(CustomerSnapshot.customer_id == cid, CustomerSnapshot.run_no == _RUN),
         )
 
     next_due = select(func.min(Task.due_date)).where(open_task).scalar_subquery()
@@ -111,31 +133,72 @@ def _row_columns(cols: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _where(ctx: Context, f: BookFilter, cols: dict[str, Any]) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = []
+@dataclass(frozen=True)
+class _FilterShape:
+    """Which terms a :class:`BookFilter` sets (its values are bound parameters)."""
+
+    tier: bool
+    band: bool
+    flags: tuple[Flag, ...]
+    due_by: bool
+    staff_id: bool
+    id_number: bool
+
+    @property
+    def needs_ladders(self) -> bool:
+        """Whether the matching rows depend on the tier and band rows (the outer joins
+        are one row or none per customer, so otherwise they cannot change a count)."""
+        return self.tier or self.band or Flag.WATCH in self.flags
+
+
+def _filter_params(ctx: Context, f: BookFilter) -> tuple[_FilterShape, dict[str, Any]]:
+    shape = _FilterShape(
+        f.tier is not None,
+        f.band is not None,
+        tuple(f.flags),
+        f.due_by is not None,
+        f.staff_id is not None,
+        f.id_number is not None,
+    )
+    params: dict[str, Any] = {}
     if f.tier is not None:
-        out.append(cols["tier"].level == f.tier)
+        params["f_tier"] = f.tier
     if f.band is not None:
-        out.append(cols["band"].level == f.band)
-    out.extend(cols["flags"][flag] for flag in f.flags)
+        params["f_band"] = f.band
     if f.due_by is not None:
+        params["f_due_by"] = f.due_by
+    if f.staff_id is not None:
+        params["f_staff"] = f.staff_id
+    if f.id_number is not None:
+        params["f_id_hash"] = ctx.cipher.lookup_hash(f.id_number)
+    return shape, params
+
+
+def _where(shape: _FilterShape, cols: dict[str, Any]) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if shape.tier:
+        out.append(cols["tier"].level == bindparam("f_tier"))
+    if shape.band:
+        out.append(cols["band"].level == bindparam("f_band"))
+    out.extend(cols["flags"][flag] for flag in shape.flags)
+    if shape.due_by:
         out.append(
             exists().where(
                 Task.customer_id == Customer.customer_id,
                 Task.state == "open",
-                Task.due_date <= f.due_by,
+                Task.due_date <= bindparam("f_due_by", type_=Date),
             )
         )
-    if f.staff_id is not None:
+    if shape.staff_id:
         out.append(
             exists().where(
                 StaffAssignment.customer_id == Customer.customer_id,
                 StaffAssignment.valid_to.is_(None),
-                StaffAssignment.staff_id == f.staff_id,
+                StaffAssignment.staff_id == bindparam("f_staff"),
             )
         )
-    if f.id_number is not None:
-        out.append(Customer.id_number_hash == ctx.cipher.lookup_hash(f.id_number))
+    if shape.id_number:
+        out.append(Customer.id_number_hash == bindparam("f_id_hash"))
     return out
 
 
@@ -172,28 +235,65 @@ def _row(r: Any) -> dict[str, Any]:
     }
 
 
-def _matching(ctx: Context, f: BookFilter) -> tuple[Select[Any], dict[str, Any]]:
-    """The ids of the customers in scope matching ``f`` (no per-row columns computed)."""
-    cols = _columns(ctx, f.on or ctx.now.date())
-    stmt = cols["join"](select(Customer.customer_id))
-    return stmt.where(customer_scope(ctx.viewer), *_where(ctx, f, cols)), cols
+def _matching(scope: ScopeShape, shape: _FilterShape, *, snapshot: bool = True) -> Select[Any]:
+    """The ids of the customers in scope matching the filter (no per-row columns)."""
+    cols = _columns()
+    stmt = select(Customer.customer_id)
+    if snapshot or shape.needs_ladders:
+        stmt = cols["join"](stmt, snapshot=snapshot)
+    return stmt.where(bound_customer_scope(scope), *_where(shape, cols))
 
 
-def count(ctx: Context, f: BookFilter) -> int:
-    stmt, _cols = _matching(ctx, f)
-    return int(ctx.db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+@functools.cache
+def _count_statement(scope: ScopeShape, shape: _FilterShape) -> Select[Any]:
+    """The count of the matching customers; joins only what the filter reads."""
+    ids = _matching(scope, shape, snapshot=False)
+    return select(func.count()).select_from(ids.subquery())
 
 
-def _rows(ctx: Context, f: BookFilter, limit: int, offset: int) -> Any:
-    """The rows of one page: the page's ids are found first, then flags and the next due
-    date are computed for those rows only."""
-    ids, cols = _matching(ctx, f)
-    order = _order(f.sort, cols)
-    page_ids = ids.order_by(*order).limit(limit).offset(offset).subquery("page")
+@functools.cache
+def _page_statement(scope: ScopeShape, shape: _FilterShape, sort: BookSort) -> Select[Any]:
+    """The rows of one page (``limit``, ``offset``): the page's ids are found first, then
+    flags and the next due date are computed for those rows only."""
+    cols = _columns()
+    order = _order(sort, cols)
+    page_ids = (
+        _matching(scope, shape)
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
     stmt = cols["join"](
         select(*_row_columns(cols)).join(page_ids, page_ids.c.customer_id == Customer.customer_id)
     )
-    return ctx.db.execute(stmt.order_by(*order))
+    return stmt.order_by(*order)
+
+
+def _params(ctx: Context, f: BookFilter) -> tuple[ScopeShape, _FilterShape, dict[str, Any]]:
+    run = ctx.current_run()
+    rb = ctx.rulebook(run)
+    scope, params = scope_params(ctx.viewer)
+    shape, filter_params = _filter_params(ctx, f)
+    params |= filter_params
+    params |= {
+        "run_no": run.no,
+        "tier_ladder": tier_ladder_id(rb),
+        "band_ladder": band_ladder_id(rb) or "",
+        "on": f.on or ctx.now.date(),
+    }
+    return scope, shape, params
+
+
+def count(ctx: Context, f: BookFilter) -> int:
+    scope, shape, params = _params(ctx, f)
+    return int(ctx.db.scalar(_count_statement(scope, shape), params) or 0)
+
+
+def _rows(ctx: Context, f: BookFilter, limit: int, offset: int) -> Any:
+    scope, shape, params = _params(ctx, f)
+    stmt = _page_statement(scope, shape, f.sort)
+    return ctx.db.execute(stmt, {**params, "limit": limit, "offset": offset})
 
 
 def page(ctx: Context, f: BookFilter, limit: int, offset: int) -> dict[str, Any]:

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from tierbook.api.deps import Context
 from tierbook.api.errors import NotFound
-from tierbook.api.scope import about_visible_customer, customer_scope
+from tierbook.api.scope import (
+    ScopeShape,
+    about_visible_customer,
+    bound_customer_scope,
+    scope_params,
+)
 from tierbook.rules.models import Rulebook
 from tierbook.store.models import Customer
 
 
+@functools.cache
+def _visible_customer(shape: ScopeShape) -> Select[tuple[Customer]]:
+    return select(Customer).where(
+        Customer.customer_id == bindparam("customer_id"), bound_customer_scope(shape)
+    )
+
+
 def visible_customer(ctx: Context, customer_id: str) -> Customer:
     """The customer if the caller may see it; otherwise 404, exactly as if it did not exist."""
-    found = ctx.db.scalar(
-        select(Customer).where(Customer.customer_id == customer_id, customer_scope(ctx.viewer))
-    )
+    shape, params = scope_params(ctx.viewer)
+    found = ctx.db.scalar(_visible_customer(shape), {"customer_id": customer_id, **params})
     if found is None:
         raise NotFound(f"no customer {customer_id}")
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tierbook.api.deps import Context
 from tierbook.api.errors import Invalid
@@ -83,54 +83,66 @@ _TIER_FIELDS = (
 )
 
 
+_RUN, _CID = bindparam("run_no"), bindparam("customer_id")
+# The 360's statements, built once (building a statement costs more CPU than running it).
+_TIERS = (
+    select(TierSnapshot)
+    .where(TierSnapshot.run_no == _RUN, TierSnapshot.customer_id == _CID)
+    .order_by(TierSnapshot.ladder_id)
+)
+_HOLDINGS = (
+    select(Holding)
+    .where(Holding.run_no == _RUN, Holding.customer_id == _CID)
+    .order_by(Holding.account_id)
+)
+_HISTORY = (
+    select(AumHistory)
+    .where(AumHistory.run_no == _RUN, AumHistory.customer_id == _CID)
+    .order_by(AumHistory.ladder_id)
+)
+_STAFF = (
+    select(StaffAssignment, Staff.name)
+    .join(Staff, Staff.staff_id == StaffAssignment.staff_id)
+    .where(StaffAssignment.customer_id == _CID, StaffAssignment.valid_to.is_(None))
+    .order_by(StaffAssignment.role)
+)
+_OPEN_TASKS = (
+    select(Task)
+    .where(Task.customer_id == _CID, Task.state == "open")
+    .order_by(Task.due_date, Task.id)
+)
+_CONTACTS = (
+    select(ContactLog)
+    .where(ContactLog.customer_id == _CID)
+    .order_by(ContactLog.contacted_at.desc(), ContactLog.id.desc())
+    .limit(CONTACTS_SHOWN)
+)
+_COMPLAINTS = (
+    select(Complaint).where(Complaint.customer_id == _CID).order_by(Complaint.received_at.desc())
+)
+_SURVEYS = (
+    select(SatisfactionSurvey)
+    .where(SatisfactionSurvey.customer_id == _CID)
+    .order_by(SatisfactionSurvey.surveyed_on.desc())
+)
+
+
 def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
     c = visible_customer(ctx, customer_id)
     run = ctx.current_run()
     rb = ctx.rulebook(run)
     db = ctx.db
     cid = c.customer_id
-    tiers = db.scalars(
-        select(TierSnapshot)
-        .where(TierSnapshot.run_no == run.no, TierSnapshot.customer_id == cid)
-        .order_by(TierSnapshot.ladder_id)
-    )
-    holdings = db.scalars(
-        select(Holding)
-        .where(Holding.run_no == run.no, Holding.customer_id == cid)
-        .order_by(Holding.account_id)
-    )
-    history = db.scalars(
-        select(AumHistory)
-        .where(AumHistory.run_no == run.no, AumHistory.customer_id == cid)
-        .order_by(AumHistory.ladder_id)
-    )
-    staff = db.execute(
-        select(StaffAssignment, Staff.name)
-        .join(Staff, Staff.staff_id == StaffAssignment.staff_id)
-        .where(StaffAssignment.customer_id == cid, StaffAssignment.valid_to.is_(None))
-        .order_by(StaffAssignment.role)
-    )
-    tasks = db.scalars(
-        select(Task)
-        .where(Task.customer_id == cid, Task.state == "open")
-        .order_by(Task.due_date, Task.id)
-    )
-    contacts = db.scalars(
-        select(ContactLog)
-        .where(ContactLog.customer_id == cid)
-        .order_by(ContactLog.contacted_at.desc(), ContactLog.id.desc())
-        .limit(CONTACTS_SHOWN)
-    )
-    complaints = db.scalars(
-        select(Complaint).where(Complaint.customer_id == cid).order_by(Complaint.received_at.desc())
-    )
-    surveys = list(
-        db.scalars(
-            select(SatisfactionSurvey)
-            .where(SatisfactionSurvey.customer_id == cid)
-            .order_by(SatisfactionSurvey.surveyed_on.desc())
-        )
-    )
+    per_run = {"run_no": run.no, "customer_id": cid}
+    about = {"customer_id": cid}
+    tiers = db.scalars(_TIERS, per_run)
+    holdings = db.scalars(_HOLDINGS, per_run)
+    history = db.scalars(_HISTORY, per_run)
+    staff = db.execute(_STAFF, about)
+    tasks = db.scalars(_OPEN_TASKS, about)
+    contacts = db.scalars(_CONTACTS, about)
+    complaints = db.scalars(_COMPLAINTS, about)
+    surveys = list(db.scalars(_SURVEYS, about))
     scores = [float(x.score) for x in surveys if x.score is not None]
     avg = sum(scores) / len(scores) if scores else None
     audit.record(ctx, "read", "customer", cid)
