@@ -312,8 +312,23 @@ def database() -> Iterator[str]:
         admin.dispose()
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of the server process and its worker processes so far.
+    A figure per request that other work on the machine barely moves, unlike latency."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
 @contextmanager
-def server(env: dict[str, str], workers: str, log: Path) -> Iterator[int]:
+def server(env: dict[str, str], workers: str, log: Path) -> Iterator[tuple[int, int]]:
+    """The API on a free port; yields (port, server pid)."""
     port = _free_port()
     proc = subprocess.Popen(
         [*TOOL, "serve", "--port", str(port), "--workers", workers],
@@ -323,7 +338,7 @@ def server(env: dict[str, str], workers: str, log: Path) -> Iterator[int]:
     )
     try:
         _wait(port)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:
@@ -346,7 +361,7 @@ def measure(
 ) -> list[dict[str, Any]]:
     """Serve the store of ``env`` and measure both endpoints (see the module's step 4)."""
     rows: list[dict[str, Any]] = []
-    with server(env, workers, tmp / "server.log") as port:
+    with server(env, workers, tmp / "server.log") as (port, pid):
         opened = sessions(port, users, roles)
         console.print(f"  {len(opened)} sessions opened ({', '.join(roles)})")
         if load_tool == "locust":
@@ -363,7 +378,9 @@ def measure(
                 script = tmp / f"{name}-{think}.lua"
                 wrk_script(reqs, script, port, think)
                 run_wrk(port, script, users, min(5, seconds))  # warm-up, not counted
+                cpu0 = server_cpu(pid)
                 got = run_wrk(port, script, users, seconds)
+                got["server_cpu_ms"] = 1000 * (server_cpu(pid) - cpu0) / max(1, got["requests"])
                 rows.append({"endpoint": name, "think": think, "single": one, **got})
                 console.print(f"  {name}, think {think} ms: {json.dumps(rows[-1])}")
     return rows
@@ -414,7 +431,7 @@ def main() -> None:
         + f"bench {time.perf_counter() - began:.0f} s"
     )
     cols = ("endpoint", "think ms", "requests", "failures", "single ms", "p50 ms", "p95 ms")
-    for col in (*cols, "p99 ms", "req/s", "load avg", "client CPU s"):
+    for col in (*cols, "p99 ms", "req/s", "server CPU ms/req", "load avg", "client CPU s"):
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
@@ -425,6 +442,7 @@ def main() -> None:
             f"{r['single']:.0f}",
             *(f"{r[k]:.0f}" for k in ("p50", "p95", "p99")),
             f"{r['rps']:.1f}",
+            f"{r['server_cpu_ms']:.1f}" if "server_cpu_ms" in r else "",
             r["load"],
             f"{r['client_cpu']:.1f}",
         )

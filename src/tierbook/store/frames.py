@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.domain.masking import mask_id_number, mask_phone
-from tierbook.rules.models import AssetClass
+from tierbook.rules.models import AssetClass, Rulebook
 from tierbook.store.crypto import FieldCipher
 
 ARCHIVE_COLUMNS = (
@@ -137,6 +137,41 @@ def tier_snapshots(tiers: pd.DataFrame, run_no: int) -> pd.DataFrame:
     out.insert(0, "run_no", run_no)
     out["next_level"] = out["next_level"].where(out["next_level"].notna(), None)
     out["class_averages"] = [dict(zip(names, map(float, row), strict=True)) for row in averages]
+    return out
+
+
+def tier_ladder_id(rb: Rulebook) -> str:
+    """The ladder a book's "tier" means: the one upgrade referrals watch (card tiers)."""
+    if rb.maintenance is not None:
+        return rb.maintenance.upgrade_referral.ladder
+    return rb.ladders[0].id
+
+
+def band_ladder_id(rb: Rulebook) -> str | None:
+    """The ladder a book's "band" means: the maintenance bands, when the rulebook has them."""
+    return rb.maintenance.band_ladder if rb.maintenance is not None else None
+
+
+def customer_snapshots(
+    customers: pd.DataFrame, tiers: pd.DataFrame, rb: Rulebook, run_no: int, columns: list[str]
+) -> pd.DataFrame:
+    """The run's averages per customer with the book's columns: the tier and band rows
+    (level, index, measure, step) of the tier ladder and the band ladder."""
+    out = per_run(customers, run_no, columns)
+    picked = ["customer_id", "level", "level_index", "measure", "step"]
+    for prefix, ladder in (("tier", tier_ladder_id(rb)), ("band", band_ladder_id(rb))):
+        rows = tiers.loc[tiers["ladder_id"] == ladder, picked]
+        if prefix == "band":
+            rows = rows[["customer_id", "level", "step"]]
+        rows = rows.rename(columns={c: f"{prefix}_{c}" for c in picked if c != "customer_id"})
+        for col in rows.columns:
+            if isinstance(rows[col].dtype, pd.CategoricalDtype):
+                rows[col] = rows[col].astype(str)
+        out = out.merge(rows, on="customer_id", how="left", validate="one_to_one")
+    missing = out["tier_level"].isna()
+    if missing.any():  # every customer of a run has a row on every ladder
+        raise ValueError(f"{int(missing.sum())} customers have no row on the tier ladder")
+    out["tier_level_index"] = out["tier_level_index"].astype(int)
     return out
 
 

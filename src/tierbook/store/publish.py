@@ -141,7 +141,24 @@ def publish_run(
         runs.make_current(run.no)
         AuditRepository(s).append(_audit(actor, result, run_id, rows))
         uow.commit()
+    stage("vacuum")
+    _vacuum(store)
     return PublishOutcome(run_id, True, rows, time.perf_counter() - began, run.no)
+
+
+VACUUMED = (CustomerSnapshot, StaffAssignment)
+
+
+def _vacuum(store: Store) -> None:
+    """On PostgreSQL, after the commit: VACUUM the tables a book's count reads, so that
+    their index-only scans need no heap look-ups (the visibility map of freshly inserted
+    pages is set by VACUUM, not by ANALYZE; autovacuum would do it later). Outside the
+    transaction, so it cannot affect what was published."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(f'"{m.__tablename__}"' for m in VACUUMED)
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {names}")
 
 
 ANALYZED = (
@@ -211,7 +228,9 @@ def _customers(s: Session, store: Store, archive: pd.DataFrame, run_no: int) -> 
 def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_no: int) -> dict[str, int]:
     conn = s.connection()
     frames = {
-        CustomerSnapshot: fr.per_run(result.customers, run_no, SNAPSHOT_COLUMNS),
+        CustomerSnapshot: fr.customer_snapshots(
+            result.customers, result.tiers, result.rulebook.rulebook, run_no, SNAPSHOT_COLUMNS
+        ),
         TierSnapshot: fr.tier_snapshots(result.tiers, run_no),
         TierChange: fr.per_run(result.changes, run_no, [*CHANGE_COLUMNS, "measure"]),
         AumHistory: fr.aum_history(result.history, run_no),

@@ -246,6 +246,13 @@ def add_customer(
             rolling_365_avg=Decimal(aum),
             month_avg=Decimal(aum),
             loan_ytd_avg=Decimal(0),
+            # the book's columns: the card_tiers and branch_bands rows above
+            tier_level=card,
+            tier_level_index=3,
+            tier_measure=Decimal(aum),
+            tier_step="keep",
+            band_level="50-300万",
+            band_step="keep",
         )
     )
     db.add(

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import event, select
 
 from tests.integration.api import bank
-from tierbook.store.models import AuditEntry, StaffAssignment, Task, TierSnapshot
+from tierbook.store.models import (
+    AuditEntry,
+    CustomerSnapshot,
+    StaffAssignment,
+    Task,
+    TierSnapshot,
+)
 
 
 def _case(api, n=1, owner="R1"):
@@ -331,3 +338,38 @@ def test_the_book_costs_the_same_queries_for_2_or_30_customers(api) -> None:
     large = _count_queries(api, lambda: api.client.get("/customers", headers=h))
     assert api.client.get("/customers", headers=h).json()["total"] == 30
     assert small == large
+
+
+def test_the_book_lists_the_current_runs_customers_by_aum_in_every_scope(api) -> None:
+    """The book is the current run's customers, highest AUM first, whichever way the scope
+    is drawn (own book, team, branch, everything); a customer left in the archive but
+    absent from the run is not listed (and not counted), and its 360 still opens."""
+    aums = {1: 700_000, 2: 2_000_000, 3: 650_000, 4: 900_000}
+    with api.db() as db:
+        for n, aum in aums.items():
+            bank.add_customer(db, api.store.cipher, n, "R1" if n != 4 else "R4", aum=aum)
+        gone = bank.add_customer(db, api.store.cipher, 5, "R1", aum=5_000_000)
+        db.execute(
+            CustomerSnapshot.__table__.delete().where(
+                CustomerSnapshot.customer_id == gone.customer_id
+            )
+        )
+        db.commit()
+    by_aum = [f"C{n:04d}" for n in sorted(aums, key=aums.__getitem__, reverse=True)]
+    expected = {  # rm R1 sees its own; supervisor S1 also R4's; the branch and head office all
+        "rm": [c for c in by_aum if c != "C0004"],
+        "rm_supervisor": by_aum,
+        "branch_manager": by_aum,
+        "personal_banking": by_aum,
+    }
+    for role, ids in expected.items():
+        h = api.login(role)
+        page = api.client.get("/customers?limit=50", headers=h).json()
+        assert [r["customer_id"] for r in page["items"]] == ids, role
+        assert page["total"] == len(ids), role
+        assert [Decimal(r["aum"]) for r in page["items"]] == [aums[int(c[1:])] for c in ids]
+        assert api.client.get("/customers/count", headers=h).json()["total"] == len(ids), role
+        second = api.client.get("/customers?limit=2&offset=2&sort=aum", headers=h).json()
+        assert [r["customer_id"] for r in second["items"]] == ids[::-1][2:4], role
+    h = api.login("branch_manager")
+    assert api.client.get(f"/customers/{gone.customer_id}", headers=h).status_code == 200

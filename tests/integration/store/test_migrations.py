@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from tests.integration.store.helpers import tables
 from tierbook.store import models  # noqa: F401  (registers the tables)
@@ -47,3 +53,79 @@ def test_upgrade_twice_is_harmless_and_downgrade_removes_every_table(store_url: 
         assert current_revision(engine) is None
     finally:
         engine.dispose()
+
+
+def _old_run(conn: Any, no: int, rulebook: dict[str, Any]) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO runs (no, run_id, as_of, rulebook_id, rulebook_version,"
+            " rulebook_sha256, rulebook, manifest, published_at, is_current)"
+            " VALUES (:no, :rid, '2025-12-31', 'r', '1', 'h', :rb, '{}', :at, :cur)"
+        ),
+        {
+            "no": no,
+            "rid": f"run{no}",
+            "rb": json.dumps(rulebook),
+            "at": datetime(2026, 1, 1, tzinfo=UTC),
+            "cur": no == 2,
+        },
+    )
+
+
+def _old_tier(conn: Any, run: int, customer: str, ladder: str, level: str, measure: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO tier_snapshots (run_no, customer_id, ladder_id, level, level_index,"
+            " measure, period, level_min, step, below_run, class_averages)"
+            " VALUES (:run, :cid, :lad, :level, :idx, :m, 'month', 0, :step, 0, '{}')"
+        ),
+        {
+            "run": run,
+            "cid": customer,
+            "lad": ladder,
+            "level": level,
+            "idx": len(level),
+            "m": measure,
+            "step": f"step-{ladder}",
+        },
+    )
+
+
+def test_upgrade_to_0002_fills_the_book_columns_of_runs_published_before(
+    store_url: str,
+) -> None:
+    """Runs published before revision 0002 get each customer's tier row of the rulebook's
+    referral ladder and band row of its band ladder copied onto their snapshot; a rulebook
+    without maintenance takes its first ladder as the tier and has no band."""
+    upgrade(store_url, "0001")
+    engine = make_engine(store_url)
+    with_bands = {"maintenance": {"upgrade_referral": {"ladder": "card"}, "band_ladder": "bands"}}
+    plain = {"ladders": [{"id": "member"}, {"id": "card"}]}
+    try:
+        with engine.begin() as conn:
+            _old_run(conn, 1, {**with_bands, "ladders": [{"id": "bands"}, {"id": "card"}]})
+            _old_run(conn, 2, plain)
+            for run, cid in ((1, "C1"), (2, "C1")):
+                conn.execute(
+                    text("INSERT INTO customer_snapshots VALUES (:run, :cid, 'B1', 1, 2, 3, 4, 5)"),
+                    {"run": run, "cid": cid},
+                )
+            _old_tier(conn, 1, "C1", "card", "金卡", "123456.78")
+            _old_tier(conn, 1, "C1", "bands", "10-50万", "99.00")
+            _old_tier(conn, 2, "C1", "member", "银卡", "5000.00")
+            _old_tier(conn, 2, "C1", "card", "普通", "1.00")
+        upgrade(store_url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT run_no, tier_level, tier_level_index, tier_measure, tier_step,"
+                    " band_level, band_step FROM customer_snapshots ORDER BY run_no"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    as_read = [(*r[:3], Decimal(str(r[3])).quantize(Decimal("0.01")), *r[4:]) for r in rows]
+    assert as_read == [
+        (1, "金卡", 2, Decimal("123456.78"), "step-card", "10-50万", "step-bands"),
+        (2, "银卡", 2, Decimal("5000.00"), "step-member", None, None),
+    ]

@@ -16,7 +16,10 @@ from tierbook.api.scope import (
     scope_params,
 )
 from tierbook.rules.models import Rulebook
+from tierbook.store.frames import band_ladder_id, tier_ladder_id
 from tierbook.store.models import Customer
+
+__all__ = ["band_ladder_id", "level_names", "tier_ladder_id", "visible_customer", "visible_record"]
 
 
 @functools.cache
@@ -48,17 +51,6 @@ def visible_record(ctx: Context, model: type[R], record_id: int, what: str) -> R
     if found is None:
         raise NotFound(f"no {what} {record_id}")
     return found  # type: ignore[no-any-return]
-
-
-def tier_ladder_id(rb: Rulebook) -> str:
-    """The ladder a book's "tier" means: the one upgrade referrals watch (card tiers)."""
-    if rb.maintenance is not None:
-        return rb.maintenance.upgrade_referral.ladder
-    return rb.ladders[0].id
-
-
-def band_ladder_id(rb: Rulebook) -> str | None:
-    return rb.maintenance.band_ladder if rb.maintenance is not None else None
 
 
 def level_names(rb: Rulebook, ladder_id: str) -> tuple[str, ...]:

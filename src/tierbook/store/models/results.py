@@ -60,6 +60,16 @@ class CustomerSnapshot(Base):
     """A customer's averages in a run (年日均 year-to-date, calendar year, rolling, month)."""
 
     __tablename__ = "customer_snapshots"
+    __table_args__ = (
+        # the book: a branch's (or everyone's) customers in a run, by AUM or by tier
+        Index(
+            "ix_customer_snapshots_run_no_branch_id_tier_measure",
+            "run_no",
+            "branch_id",
+            "tier_measure",
+        ),
+        Index("ix_customer_snapshots_run_no_tier_measure", "run_no", "tier_measure"),
+    )
 
     run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -69,6 +79,14 @@ class CustomerSnapshot(Base):
     rolling_365_avg: Mapped[Decimal] = mapped_column(Money)
     month_avg: Mapped[Decimal] = mapped_column(Money)
     loan_ytd_avg: Mapped[Decimal] = mapped_column(Money)
+    # The book's columns, copied from this run's tier rows of the tier ladder and of the
+    # band ladder (``api.services.common``), so that a book page is one indexed scan.
+    tier_level: Mapped[str] = mapped_column(String(64))
+    tier_level_index: Mapped[int] = mapped_column(SmallInteger)
+    tier_measure: Mapped[Decimal] = mapped_column(Money)
+    tier_step: Mapped[str] = mapped_column(String(32))
+    band_level: Mapped[str | None] = mapped_column(String(64))
+    band_step: Mapped[str | None] = mapped_column(String(32))
 
 
 class TierSnapshot(Base):
