@@ -104,7 +104,7 @@ def _profile(ds: Dataset) -> pd.DataFrame:
         empty = frame[f].isna() | (frame[f].astype(str).str.strip() == "")
         missing = missing + np.where(empty, f + ",", "")
     frame["missing_fields"] = missing.str.rstrip(",")
-    frame["birth_date"] = pd.to_datetime(frame["birth_date"]).dt.date
+    frame["birth_date"] = pd.to_datetime(frame["birth_date"])  # the planner reads timestamps
     return frame[["customer_id", "birth_date", "missing_fields"]]
 
 

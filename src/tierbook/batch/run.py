@@ -25,6 +25,7 @@ from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.batch.tiering import (
     LadderResult,
+    concat_history,
     history_frame,
     level_changes,
     migration_matrix,
@@ -249,9 +250,7 @@ def run_batch(
             [tier_frame(r, index, sums, cal, stamp) for r in results.values()],
             ignore_index=True,
         )
-        history = pd.concat(
-            [history_frame(r, index, cal) for r in results.values()], ignore_index=True
-        )
+        history = concat_history([history_frame(r, index, cal) for r in results.values()])
         changes = pd.concat(
             [level_changes(r, index, cal) for r in results.values()], ignore_index=True
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.batch.measures import BucketSums, ladder_history
@@ -137,14 +138,40 @@ def history_frame(
     )
 
 
+def concat_history(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat`` of the ladders' history frames, the same frame: a categorical column
+    whose categories differ between ladders (ladder id, level) comes out as text, built
+    from the codes in Arrow rather than by pandas boxing every value."""
+    if len(frames) > 1:
+        cats = [c for c in frames[0].columns if isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
+        differ = [
+            c
+            for c in cats
+            if any(not f[c].cat.categories.equals(frames[0][c].cat.categories) for f in frames)
+        ]
+        frames = [f.assign(**{c: _text(f[c].array) for c in differ}) for f in frames]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _text(cat: pd.Categorical) -> pd.api.extensions.ExtensionArray:
+    values = pa.array(np.asarray(cat.categories, dtype=object), pa.large_string())
+    codes = pa.array(np.asarray(cat.codes), mask=np.asarray(cat.codes) < 0)
+    return pd.array(pa.DictionaryArray.from_arrays(codes, values).cast(pa.large_string()), "str")
+
+
 def migration_matrix(result: LadderResult, start: int = 0) -> pd.DataFrame:
-    """Customers by level at review ``start`` (rows) and at the last review (columns)."""
+    """Customers by level at review ``start`` (rows) and at the last review (columns): the
+    frame of ``pd.crosstab`` over the two levels as categoricals, counted with numpy."""
     names = list(result.ladder.level_names())
-    a = pd.Categorical(result.level_names(result.path.levels[:, start]), categories=names)
-    b = pd.Categorical(result.level_names(result.path.final_levels), categories=names)
-    m = pd.crosstab(a, b, dropna=False)
-    m.index.name, m.columns.name = "from", "to"
-    return m
+    k = len(names)
+    a, b = result.path.levels[:, start], result.path.final_levels
+    counts = np.bincount(a.astype(np.int64) * k + b, minlength=k * k).reshape(k, k)
+    cats = pd.CategoricalDtype(pd.Index(names))
+    return pd.DataFrame(
+        counts.astype(np.int64),
+        index=pd.CategoricalIndex(names, dtype=cats, name="from"),
+        columns=pd.CategoricalIndex(names, dtype=cats, name="to"),
+    )
 
 
 def level_changes(

@@ -22,14 +22,15 @@ from typing import Any
 import pandas as pd
 
 from tierbook.domain.assignment import (
-    AssignmentResult,
     CustomerBand,
     Move,
     PreviousAssignment,
+    Reason,
     StaffMember,
     assign_staff,
     band_roles,
 )
+from tierbook.planner.assign_columns import assign_columns
 from tierbook.rules.models import Ladder, Role
 
 ASSIGNMENT_COLUMNS = (
@@ -50,7 +51,6 @@ class AssignmentFrames:
     moves: pd.DataFrame  # every row whose person changed
     departures: pd.DataFrame  # the moves caused by a departure (reason staff_left)
     released: pd.DataFrame  # previous rows no longer needed
-    result: AssignmentResult
 
 
 def assign_frame(
@@ -61,11 +61,51 @@ def assign_frame(
     previous: pd.DataFrame | None = None,
     *,
     top_band_assist: Role | None = Role.PERSONAL_BANKING,
+    reference: bool = False,
 ) -> AssignmentFrames:
-    """Assign staff to the customers of ``ladder`` (the band ladder); see the domain module."""
+    """Assign staff to the customers of ``ladder`` (the band ladder); see the domain module.
+    The rule runs over whole columns (``assign_columns``); ``reference=True`` runs the
+    domain's own per-object implementation instead (the same frames, slower)."""
+    roles = band_roles(ladder.levels, top_band_assist=top_band_assist)
+    if reference:
+        return _reference(customers, roles, staff, as_of, previous)
+    got = assign_columns(
+        _text(customers["customer_id"]),
+        _text(customers["branch_id"]),
+        _text(customers["band"]),
+        customers["aum"].fillna(0).astype(float).to_numpy(),
+        roles,
+        _staff(staff),
+        as_of,
+        _previous_text(previous) if previous is not None else None,
+    )
+    rows = pd.DataFrame(
+        {
+            "customer_id": got.customer_id,
+            "role": got.role,
+            "staff_id": got.staff_id,
+            "band": got.band,
+            "reason": got.reason,
+            "over_capacity": got.over_capacity,
+            "substitute": got.substitute,
+        },
+        columns=list(ASSIGNMENT_COLUMNS),
+    )
+    moves = _move_rows(got.moves)
+    left = [m for m in got.moves if m[4] == Reason.STAFF_LEFT.value]
+    return AssignmentFrames(rows, moves, _move_rows(left), _move_rows(got.released))
+
+
+def _reference(
+    customers: pd.DataFrame,
+    roles: dict[str, tuple[Role, ...]],
+    staff: pd.DataFrame,
+    as_of: date,
+    previous: pd.DataFrame | None,
+) -> AssignmentFrames:
     result = assign_staff(
         _customers(customers),
-        band_roles(ladder.levels, top_band_assist=top_band_assist),
+        roles,
         _staff(staff),
         as_of,
         _previous(previous) if previous is not None else None,
@@ -83,7 +123,7 @@ def assign_frame(
         columns=list(ASSIGNMENT_COLUMNS),
     )
     return AssignmentFrames(
-        rows, _moves(result.moves), _moves(result.departures), _moves(result.released), result
+        rows, _moves(result.moves), _moves(result.departures), _moves(result.released)
     )
 
 
@@ -146,8 +186,16 @@ def _previous(frame: pd.DataFrame) -> list[PreviousAssignment]:
     ]
 
 
-def _moves(moves: Sequence[Move]) -> pd.DataFrame:
+def _previous_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
-        [(m.customer_id, m.role.value, m.previous_staff_id, m.staff_id, m.reason) for m in moves],
-        columns=list(MOVE_COLUMNS),
+        {c: _text(frame[c]) for c in ("customer_id", "role", "staff_id", "band")}, dtype=object
     )
+
+
+def _moves(moves: Sequence[Move]) -> pd.DataFrame:
+    rows = [(m.customer_id, m.role.value, m.previous_staff_id, m.staff_id, m.reason) for m in moves]
+    return _move_rows([(*r[:4], str(r[4])) for r in rows])
+
+
+def _move_rows(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=list(MOVE_COLUMNS))
