@@ -92,7 +92,7 @@ def _engine(con, acc, table, form, cal, customers):
     else:
         sums = aum.account_bucket_sums_events(t, accounts, cal)
     customer_table = ibis.memtable({"customer_id": customers})
-    expr = aum.customer_bucket_sums(sums, accounts, customer_table)
+    expr = aum.keyed_bucket_sums(sums, accounts, customer_table)
     out = BucketSums(len(customers), len(cal.buckets), WEIGHTS)
     out.add(con.to_pyarrow(expr), pd.Index(customers))
     return out

@@ -1,8 +1,9 @@
 """Whole-table AUM computations as Ibis expressions (engine-neutral).
 
-The core output is ``bucket_sums``: per customer and day bucket of the review calendar
-(``tierbook.domain.periods``), the sum over the bucket's days of each asset class's balance
-("balance-days") and of the weighted balance. Every average of SPEC §3.1 is a ratio of
+The core output is ``account_bucket_sums_daily`` / ``_events``: per account and day bucket of
+the review calendar (``tierbook.domain.periods``), the sum over the bucket's days of the
+balance ("balance-days"); ``keyed_bucket_sums`` keys them by customer row and asset class for
+the per-customer sums (``tierbook.batch.measures``). Every average of SPEC §3.1 is a ratio of
 such sums to calendar days, so one scan of the balances serves all periods and ladders.
 
 From daily snapshots the sum is a plain group-by. From change events it is time-weighted:
@@ -163,29 +164,27 @@ def account_bucket_sums_events(
     )
 
 
-def customer_bucket_sums(
-    account_sums: ir.Table, accounts: ir.Table, customers: ir.Table
-) -> ir.Table:
-    """Per customer, bucket and asset class: balance-days, as narrow integer-keyed rows —
-    ``row`` is the customer's position in ``customer_id`` order, ``klass`` the position of
-    its product type in ``CLASSES``. Weights are applied by the caller. With daily
-    snapshots, ``duplicate_days`` counts the account-buckets where a day appears twice;
-    ``n_ok`` and ``repeated`` (when the account sums have them) sum the rows passing and
-    the repeated keys, of known accounts."""
+def keyed_bucket_sums(account_sums: ir.Table, accounts: ir.Table, customers: ir.Table) -> ir.Table:
+    """The account sums as narrow integer-keyed rows, one per account and bucket: ``row`` is
+    the account's customer's position in ``customer_id`` order, ``klass`` the position of its
+    product type in ``CLASSES`` (-1 for none). The caller sums them per customer (a second
+    GROUP BY in the engine would cost more than the numpy sum) and applies the weights. With
+    daily snapshots, ``duplicate_day`` is true on the account-buckets where a day appears
+    twice; ``n_ok`` and ``repeated`` are kept when the account sums have them. Accounts of
+    no known customer are left out."""
     ranked = customers.select("customer_id", row=ibis.row_number().over(order_by="customer_id"))
     acc = accounts.select("account_id", "customer_id", "product_type")
-    acc = acc.join(ranked, "customer_id").select("account_id", "row", "product_type")
+    acc = acc.join(ranked, "customer_id")
+    klass = ibis.cases(*[(acc.product_type == c, k) for k, c in enumerate(CLASSES)], else_=-1)
+    acc = acc.select("account_id", row=acc.row.cast("int32"), klass=klass.cast("int8"))
     j = account_sums.join(acc, "account_id")
-    klass = ibis.cases(*[(j.product_type == c, k) for k, c in enumerate(CLASSES)], else_=-1)
-    metrics: dict[str, Any] = {"bd": j.bd.sum()}
+    columns: dict[str, Any] = {"row": j.row, "bucket": j.bucket, "klass": j.klass, "bd": j.bd}
     if "day_or" in account_sums.columns:
-        metrics["duplicate_days"] = (j.day_or.cast("float64") != j.day_sum).sum().cast("int64")
+        columns["duplicate_day"] = j.day_or.cast("float64") != j.day_sum
     for count in ("n_ok", "repeated"):
         if count in account_sums.columns:
-            metrics[count] = j[count].sum()
-    return j.group_by(
-        [j.row.cast("int32").name("row"), "bucket", klass.cast("int8").name("klass")]
-    ).aggregate(**metrics)
+            columns[count] = j[count]
+    return j.select(**columns)
 
 
 def balances_at(table: ir.Table, accounts: ir.Table, as_of: date, form: str) -> ir.Table:

@@ -102,7 +102,7 @@ def _batches(ds: Dataset, cal: ReviewCalendar) -> Any:
         acct = aum_expr.account_bucket_sums_events(ds.balances, ds.tables["accounts"], cal)
     else:
         acct = aum_expr.account_bucket_sums_daily(ds.balances, cal)
-    expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
+    expr = aum_expr.keyed_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
     return duck.record_batches(ds.con, expr)
 
 

@@ -17,8 +17,10 @@ from tierbook.rules.models import AumMeasure, Ladder, Period
 
 
 class BucketSums:
-    """Balance-days per customer, asset class and bucket, kept as narrow arrays (one entry
-    per combination the engine returned), with the weighted matrix ``[customers, buckets]``.
+    """Balance-days per customer, asset class and bucket: the weighted matrix
+    ``[customers, buckets]``, summed as each batch arrives, and the class sums kept as narrow
+    arrays (one entry per non-zero row the engine returned, about 15 bytes) for the
+    per-class averages.
 
     Sums are held in whole cents (the engine's float sums rounded to the cent: balances are
     amounts in cents, and a float sum of a few hundred of them is far closer than half a cent
@@ -31,46 +33,44 @@ class BucketSums:
     def __init__(self, n_customers: int, n_buckets: int, weights: dict[str, float]) -> None:
         self.n, self.n_buckets = n_customers, n_buckets
         self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
+        self._cents = np.zeros(n_customers * n_buckets)  # weighted cents, flat
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._cents: np.ndarray | None = None  # weighted cents, summed once over the batches
         self._weighted: np.ndarray | None = None
         self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
         self.repeated_keys = 0  # events sharing a key with the next (``repeated``), likewise
 
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
-        """Add a batch of (row, bucket, klass, bd) sums (``customer_bucket_sums``); return the
-        ids of the customers the batch flags with duplicate days. ``index`` holds the
+        """Add a batch of (row, bucket, klass, bd) sums (``keyed_bucket_sums``: one row per
+        account and bucket, or already summed per customer); return the ids of the customers
+        the batch flags with a duplicate day (``duplicate_day``). ``index`` holds the
         customer ids in the engine's ``row`` order."""
-        if "n_ok" in batch.schema.names:
+        names = batch.schema.names
+        if "n_ok" in names:
             self.rows_ok += int(pc.sum(batch.column("n_ok")).as_py() or 0)
-        if "repeated" in batch.schema.names:
+        if "repeated" in names:
             self.repeated_keys += int(pc.sum(batch.column("repeated")).as_py() or 0)
         rows = batch.column("row").to_numpy(zero_copy_only=False).astype(np.int32)
         k = batch.column("klass").to_numpy(zero_copy_only=False).astype(np.int8)
         b = batch.column("bucket").to_numpy(zero_copy_only=False).astype(np.int16)
-        keep = (k >= 0) & (b >= 0)  # bucket -1: rows outside the window (``n_ok`` only)
-        rows, k, b = rows[keep], k[keep], b[keep]
-        bd = batch.column("bd").to_numpy(zero_copy_only=False)[keep].astype(np.float64)
-        bd = np.round(bd * 100.0)  # whole cents
-        self._parts.append((rows, k, b, bd))
-        self._cents = None
+        bd = batch.column("bd").to_numpy(zero_copy_only=False).astype(np.float64)
+        placed = (k >= 0) & (b >= 0)  # bucket -1: rows outside the window (``n_ok`` only)
+        flagged: list[str] = []
+        if "duplicate_day" in names:
+            dup = batch.column("duplicate_day").fill_null(False).to_numpy(zero_copy_only=False)
+            dup &= placed
+            flagged = list(index[rows[dup]]) if dup.any() else []
+        cents = np.round(bd * 100.0)  # whole cents
+        keep = placed & (cents != 0)  # a zero sum adds nothing: not kept
+        rows, k, b, cents = rows[keep], k[keep], b[keep], cents[keep]
+        np.add.at(self._cents, rows.astype(np.int64) * self.n_buckets + b, cents * self._w[k])
+        self._parts.append((rows, k, b, cents))
         self._weighted = None
-        if "duplicate_days" not in batch.schema.names:
-            return []
-        dup = batch.column("duplicate_days").to_numpy(zero_copy_only=False)[keep] > 0
-        return list(index[rows[dup]])
+        return flagged
 
     @property
     def weighted_cents(self) -> np.ndarray:
-        """Weighted balance-days ``[customers, buckets]`` in whole cents, summed once over
-        every batch (adding a batch afterwards sums them again)."""
-        if self._cents is None:
-            out = np.zeros(self.n * self.n_buckets)
-            for rows, k, b, bd in self._parts:
-                flat = rows.astype(np.int64) * self.n_buckets + b
-                out += np.bincount(flat, weights=bd * self._w[k], minlength=out.size)
-            self._cents = out.reshape(self.n, self.n_buckets)
-        return self._cents
+        """Weighted balance-days ``[customers, buckets]`` in whole cents."""
+        return self._cents.reshape(self.n, self.n_buckets)
 
     @property
     def weighted(self) -> np.ndarray:
@@ -86,14 +86,14 @@ class BucketSums:
         self._weighted = None
 
     def class_sums(self, buckets: list[int]) -> np.ndarray:
-        """Balance-days per customer and class over ``buckets``: ``[customers, classes]``."""
+        """Balance-days per customer and class over ``buckets``: ``[customers, classes]``.
+        Summed batch by batch: no temporary larger than a batch."""
         out = np.zeros(self.n * len(CLASSES))
         chosen = np.zeros(self.n_buckets, dtype=bool)
         chosen[buckets] = True
-        for rows, k, b, bd in self._parts:
+        for rows, k, b, cents in self._parts:
             sel = chosen[b]
-            flat = rows[sel].astype(np.int64) * len(CLASSES) + k[sel]
-            out += np.bincount(flat, weights=bd[sel], minlength=out.size)
+            np.add.at(out, rows[sel].astype(np.int64) * len(CLASSES) + k[sel], cents[sel])
         return out.reshape(self.n, len(CLASSES)) / 100.0
 
     def class_average(self, cal: ReviewCalendar, period: str) -> np.ndarray:

@@ -195,8 +195,9 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
 def _stream(
     acct: Any, ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, float]
 ) -> tuple[BucketSums, list[str]]:
-    """Customer sums streamed in record batches into the matrices (no whole result held)."""
-    expr = aum_expr.customer_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
+    """Account sums keyed by customer row, streamed in record batches and summed into the
+    matrices as they arrive (no whole result held)."""
+    expr = aum_expr.keyed_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
     sums = BucketSums(len(index), len(cal.buckets), weights)
     flagged: list[str] = []
     for batch in record_batches(ds.con, expr):
