@@ -109,7 +109,9 @@ def protect(archive: pd.DataFrame, cipher: FieldCipher) -> pd.DataFrame:
     maskers = {"id_number": mask_id_number, "phone": mask_phone}
     for col in SENSITIVE:
         values = archive[col].astype(object).where(archive[col].notna(), None).tolist()
-        out[f"{col}_enc"] = [None if v is None else cipher.encrypt(str(v)) for v in values]
+        present = [str(v) for v in values if v is not None]
+        tokens = iter(cipher.encrypt_many(present))
+        out[f"{col}_enc"] = [None if v is None else next(tokens) for v in values]
         out[f"{col}_masked"] = [None if v is None else maskers[col](str(v)) for v in values]
         out[f"{col}_hash"] = [None if v is None else cipher.lookup_hash(str(v)) for v in values]
     return out

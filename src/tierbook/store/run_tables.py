@@ -1,0 +1,211 @@
+"""The per-run tables of a publish (customer snapshots, tier snapshots with their class
+averages, tier changes, the AUM history, holdings, the birthday list), shaped by one DuckDB
+query each and handed to the store a chunk of rows at a time.
+
+A query reads the run's table where it is: a frame in memory (``tierbook run --publish``)
+or the run's Parquet file in ``out/`` (a saved run, read by DuckDB as it goes, never loaded
+whole). The JSON columns are built by the query (``json_object``), so no Python object is
+made per row, and at most one chunk of rows (``chunk`` rows, as Arrow) is held at a time;
+the aggregation of the history (one JSON object per customer and ladder) is DuckDB's, within
+its memory limit (it spills to its temporary directory beyond it).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Boolean, Connection, Date, Integer, Numeric, SmallInteger, String, Text
+from sqlalchemy import Table as SqlTable
+
+from tierbook.rules.models import AssetClass
+from tierbook.store.base import table_of
+from tierbook.store.bulk import insert_batches
+from tierbook.store.models import (
+    AumHistory,
+    BirthdayEntry,
+    CustomerSnapshot,
+    Holding,
+    TierChange,
+    TierSnapshot,
+)
+
+Source = pd.DataFrame | Path
+"""A run table: a frame, or a Parquet file holding it."""
+
+CHUNK = 100_000
+RESULT_TABLES = ("customers", "tiers", "history", "changes", "birthday_list")
+"""The run's tables only the per-run tables read (with the holdings of the master data)."""
+CLASSES = tuple(c.value for c in AssetClass)
+TIER_COLUMNS = ["customer_id", "ladder_id", "level", "level_index", "measure", "period"]
+TIER_COLUMNS += ["level_min", "next_level", "gap_to_next", "step", "below_run"]
+
+
+@dataclass(frozen=True)
+class DuckSettings:
+    memory_limit: str = "1GB"
+    threads: int = 2
+    temp_directory: Path = Path(tempfile.gettempdir()) / "tierbook-duckdb"
+
+
+@contextmanager
+def duck(settings: DuckSettings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    s = settings or DuckSettings()
+    con = duckdb.connect(
+        config={
+            "memory_limit": s.memory_limit,
+            "threads": s.threads,
+            "temp_directory": str(s.temp_directory),
+            "preserve_insertion_order": False,
+        }
+    )
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cast(table: SqlTable, name: str) -> str:
+    """The column ``name`` of the source as the store's column type wants it."""
+    col_type = table.c[name].type
+    col = _ident(name)
+    if isinstance(col_type, Date):
+        return f"CAST({col} AS DATE) AS {col}"
+    if isinstance(col_type, String | Text):
+        return f"CAST({col} AS VARCHAR) AS {col}"
+    if isinstance(col_type, Numeric):
+        return f"CAST({col} AS DOUBLE) AS {col}"
+    if isinstance(col_type, SmallInteger | Integer):
+        return f"CAST({col} AS BIGINT) AS {col}"
+    if isinstance(col_type, Boolean):
+        return f"CAST({col} AS BOOLEAN) AS {col}"
+    return col
+
+
+def _plain_sql(table: SqlTable, columns: list[str], run_no: int) -> str:
+    cols = ", ".join(_cast(table, c) for c in columns)
+    return f"SELECT {int(run_no)} AS run_no, {cols} FROM src"
+
+
+def _number(expr: str) -> str:
+    """A money value rounded to cents (half to even) for JSON; NaN as null."""
+    return f"CASE WHEN isnan({expr}) THEN NULL ELSE round_even({expr}, 2) END"
+
+
+def tier_snapshots_sql(source_columns: list[str], run_no: int) -> str:
+    """Tier rows with the per-class averages as one JSON object per row
+    (``{"deposit": 1234.5, …}``, in the asset classes' order)."""
+    table = table_of(TierSnapshot)
+    present = [c for c in CLASSES if f"avg_{c}" in source_columns]
+    pairs = [f"'{c}', " + _number("CAST(" + _ident(f"avg_{c}") + " AS DOUBLE)") for c in present]
+    averages = f"CAST(json_object({', '.join(pairs)}) AS VARCHAR)" if pairs else "'{}'"
+    cols = ", ".join(_cast(table, c) for c in TIER_COLUMNS)
+    return f"SELECT {int(run_no)} AS run_no, {cols}, {averages} AS class_averages FROM src"
+
+
+def aum_history_sql(run_no: int) -> str:
+    """The long history (customer × ladder × review month) folded into one JSON object of
+    parallel lists per customer and ladder, oldest first::
+
+        {"period_end": ["2025-01-31", …], "measure": [24538.81, …], "level": ["普通", …],
+         "level_index": [0, …], "step": ["initial", …]}
+    """
+    order = "ORDER BY period_end"
+    fields = {
+        "period_end": "strftime(CAST(period_end AS DATE), '%Y-%m-%d')",
+        "measure": _number("CAST(measure AS DOUBLE)"),
+        "level": "CAST(level AS VARCHAR)",
+        "level_index": "CAST(level_index AS BIGINT)",
+        "step": "CAST(step AS VARCHAR)",
+    }
+    lists = ", ".join(f"'{k}', list({v} {order})" for k, v in fields.items())
+    return (
+        f"SELECT {int(run_no)} AS run_no, CAST(customer_id AS VARCHAR) AS customer_id, "
+        f"CAST(ladder_id AS VARCHAR) AS ladder_id, "
+        f"CAST(json_object({lists}) AS VARCHAR) AS periods "
+        "FROM src GROUP BY customer_id, ladder_id"
+    )
+
+
+SNAPSHOT_COLUMNS = ["customer_id", "branch_id", "ytd_avg", "year_avg", "rolling_365_avg"]
+SNAPSHOT_COLUMNS += ["month_avg", "loan_ytd_avg"]
+CHANGE_COLUMNS = ["customer_id", "ladder_id", "date", "direction", "from_level", "to_level"]
+CHANGE_COLUMNS += ["measure"]
+BIRTHDAY_COLUMNS = ["customer_id", "list_month", "branch_id", "band", "aum", "birthday"]
+HOLDING_COLUMNS = ["account_id", "customer_id", "product_type", "product_name", "open_date"]
+HOLDING_COLUMNS += ["maturity_date", "close_date", "balance"]
+
+
+def _columns(source: Source) -> list[str]:
+    if isinstance(source, pd.DataFrame):
+        return [str(c) for c in source.columns]
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(source).names)
+
+
+def _relation(con: duckdb.DuckDBPyConnection, source: Source) -> duckdb.DuckDBPyRelation:
+    if isinstance(source, pd.DataFrame):
+        return con.from_df(source)
+    return con.read_parquet(str(source))
+
+
+def queries(sources: Mapping[str, Source], run_no: int) -> dict[SqlTable, tuple[Source, str]]:
+    """Each per-run table with the run table it reads and the query shaping it (over the
+    relation ``src``)."""
+    plain = {
+        CustomerSnapshot: ("customers", SNAPSHOT_COLUMNS),
+        TierChange: ("changes", CHANGE_COLUMNS),
+        Holding: ("holdings", HOLDING_COLUMNS),
+        BirthdayEntry: ("birthday_list", BIRTHDAY_COLUMNS),
+    }
+    out: dict[SqlTable, tuple[Source, str]] = {}
+    for model, (name, columns) in plain.items():
+        table = table_of(model)
+        out[table] = (sources[name], _plain_sql(table, columns, run_no))
+    tiers = sources["tiers"]
+    out[table_of(TierSnapshot)] = (tiers, tier_snapshots_sql(_columns(tiers), run_no))
+    out[table_of(AumHistory)] = (sources["history"], aum_history_sql(run_no))
+    return out
+
+
+def batches(
+    con: duckdb.DuckDBPyConnection, source: Source, sql: str, chunk: int = CHUNK
+) -> Iterator[pa.RecordBatch]:
+    """The rows of ``sql`` over ``source`` (as ``src``), ``chunk`` rows at a time."""
+    con.register("src", _relation(con, source))
+    try:
+        reader = con.sql(sql).to_arrow_reader(chunk)
+        for batch in reader:
+            if batch.num_rows:
+                yield batch
+    finally:
+        con.unregister("src")
+
+
+def write_per_run(
+    conn: Connection,
+    sources: Mapping[str, Source],
+    run_no: int,
+    *,
+    chunk: int = CHUNK,
+    settings: DuckSettings | None = None,
+) -> dict[str, int]:
+    """Insert every per-run table of the run ``run_no`` (inside the caller's transaction);
+    returns the rows written per table."""
+    rows: dict[str, int] = {}
+    with duck(settings) as con:
+        for table, (source, sql) in queries(sources, run_no).items():
+            with closing(batches(con, source, sql, chunk)) as chunks:
+                rows[table.name] = insert_batches(conn, table, chunks)
+    return rows
