@@ -113,7 +113,7 @@ def _arrow_chunks(table: Table, frame: pd.DataFrame) -> Iterator[pa.RecordBatch]
                 text[c] = text[c].dt.strftime("%Y-%m-%d")
             elif isinstance(col_type, DateTime) and pd.api.types.is_datetime64_any_dtype(text[c]):
                 text[c] = text[c].dt.strftime("%Y-%m-%d %H:%M:%S.%f%z")
-        yield pa.RecordBatch.from_pandas(text, preserve_index=False)
+        yield from pa.Table.from_pandas(text, preserve_index=False).to_batches()
 
 
 def insert_batches(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]) -> int:
