@@ -12,6 +12,7 @@ its memory limit (it spills to its temporary directory beyond it).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -49,14 +50,27 @@ TIER_COLUMNS += ["level_min", "next_level", "gap_to_next", "step", "below_run"]
 
 @dataclass(frozen=True)
 class DuckSettings:
+    """The DuckDB of a publish: ``TIERBOOK_PUBLISH_MEMORY_LIMIT`` (1GB), ``TIERBOOK_THREADS``
+    (2), ``TIERBOOK_TEMP_DIR`` (where it spills)."""
+
     memory_limit: str = "1GB"
     threads: int = 2
     temp_directory: Path = Path(tempfile.gettempdir()) / "tierbook-duckdb"
 
+    @classmethod
+    def from_env(cls) -> DuckSettings:
+        env = os.environ.get
+        temp, threads = env("TIERBOOK_TEMP_DIR"), env("TIERBOOK_THREADS")
+        return cls(
+            memory_limit=env("TIERBOOK_PUBLISH_MEMORY_LIMIT", cls.memory_limit),
+            threads=int(threads) if threads else cls.threads,
+            temp_directory=Path(temp) if temp else cls.temp_directory,
+        )
+
 
 @contextmanager
 def duck(settings: DuckSettings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    s = settings or DuckSettings()
+    s = settings or DuckSettings.from_env()
     con = duckdb.connect(
         config={
             "memory_limit": s.memory_limit,
