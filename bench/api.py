@@ -102,10 +102,12 @@ def publish_saved(url: str, data: Path, out: Path) -> dict[str, float]:
     from tierbook.ingest.dataset import load_dataset
     from tierbook.store.frames import master_data
     from tierbook.store.publish import publish_run
-    from tierbook.store.saved_run import check_inputs, load_saved_run
+    from tierbook.store.run_tables import RESULT_TABLES
+    from tierbook.store.saved_run import check_inputs, load_saved_run, parquet_files
 
     t0, c0 = time.perf_counter(), time.process_time()
-    result, manifest = load_saved_run(out)
+    result, manifest = load_saved_run(out, left_on_disk=RESULT_TABLES)
+    parquet = parquet_files(out, RESULT_TABLES)
     ds = load_dataset(  # the master tables only: not the transactions or income
         data,
         connect_engine(),
@@ -118,9 +120,9 @@ def publish_saved(url: str, data: Path, out: Path) -> dict[str, float]:
     store = open_store(url)
     try:
         c0 = time.process_time()
-        first = publish_run(store, result, master, manifest=manifest)
+        first = publish_run(store, result, master, manifest=manifest, parquet=parquet)
         first_cpu = time.process_time() - c0
-        again = publish_run(store, result, master, manifest=manifest)
+        again = publish_run(store, result, master, manifest=manifest, parquet=parquet)
     finally:
         store.dispose()
     if not first.published or again.published:

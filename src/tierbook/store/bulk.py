@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import Boolean, Connection, Date, DateTime, Table, bindparam, update
 from sqlalchemy.types import JSON, TypeDecorator
 
@@ -91,27 +95,70 @@ def _sqlite_column(series: pd.Series, col_type: Any) -> list[Any]:
 
 
 def _copy(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """COPY … FROM STDIN (CSV) through the connection's own psycopg cursor, so the rows are
-    part of the open transaction."""
-    cols = list(frame.columns)
-    text = frame.copy()
-    for c in cols:
-        col_type = table.c[c].type
-        if isinstance(col_type, JSON):
-            text[c] = [None if v is None else _json_text(v) for v in text[c]]
-        elif isinstance(col_type, Date) and pd.api.types.is_datetime64_any_dtype(text[c]):
-            text[c] = text[c].dt.strftime("%Y-%m-%d")
-    names = ", ".join(f'"{c}"' for c in cols)
+    """COPY … FROM STDIN (CSV written by Arrow) through the connection's own psycopg cursor,
+    so the rows are part of the open transaction; ``COPY_CHUNK`` rows converted at a time."""
+    _copy_batches(conn, table, _arrow_chunks(table, frame))
+
+
+def _arrow_chunks(table: Table, frame: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+    for start in range(0, len(frame), COPY_CHUNK):
+        text = frame.iloc[start : start + COPY_CHUNK].copy()
+        for c in text.columns:
+            col_type = table.c[c].type
+            if isinstance(col_type, TypeDecorator):
+                col_type = col_type.impl
+            if isinstance(col_type, JSON):
+                text[c] = [None if v is None else _json_text(v) for v in text[c]]
+            elif isinstance(col_type, Date) and pd.api.types.is_datetime64_any_dtype(text[c]):
+                text[c] = text[c].dt.strftime("%Y-%m-%d")
+            elif isinstance(col_type, DateTime) and pd.api.types.is_datetime64_any_dtype(text[c]):
+                text[c] = text[c].dt.strftime("%Y-%m-%d %H:%M:%S.%f%z")
+        yield from pa.Table.from_pandas(text, preserve_index=False).to_batches()
+
+
+def insert_batches(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]) -> int:
+    """Insert the rows of Arrow record batches (columns named as the table's), one batch at
+    a time: on PostgreSQL one COPY fed batch by batch (each written as CSV by Arrow), on
+    SQLite one ``executemany`` per batch (days as ISO text). Returns the row count."""
+    if conn.dialect.name == "postgresql":
+        return _copy_batches(conn, table, batches)
+    written = 0
+    for batch in batches:
+        names = ", ".join(f'"{c}"' for c in batch.schema.names)
+        marks = ", ".join("?" * batch.num_columns)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        columns = [_sqlite_arrow(col) for col in batch.columns]
+        conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+        written += batch.num_rows
+    return written
+
+
+def _sqlite_arrow(column: pa.Array) -> list[Any]:
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+        column = pc.cast(column, pa.string())
+    return column.to_pylist()
+
+
+def _copy_batches(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]) -> int:
+    rest = iter(batches)
+    first = next(rest, None)
+    if first is None:
+        return 0
+    names = ", ".join(f'"{c}"' for c in first.schema.names)
     sql = f'COPY "{table.name}" ({names}) FROM STDIN WITH (FORMAT csv)'
+    options = pacsv.WriteOptions(include_header=False)
+    written = 0
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for start in range(0, len(text), COPY_CHUNK):
-            buf = io.StringIO()
-            text.iloc[start : start + COPY_CHUNK].to_csv(buf, index=False, header=False)
-            with cursor.copy(sql) as copy:
-                copy.write(buf.getvalue())
+        with cursor.copy(sql) as copy:
+            for batch in itertools.chain([first], rest):
+                buf = io.BytesIO()
+                pacsv.write_csv(batch, buf, options)
+                copy.write(buf.getbuffer())
+                written += batch.num_rows
     finally:
         cursor.close()
+    return written
 
 
 def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> int:

@@ -1,10 +1,9 @@
-"""A run's results and the master data it read, shaped as the store's tables (pandas, whole
-columns; no database here). ``publish`` writes these frames."""
+"""A run's master data and archive, shaped as the store's tables (pandas, whole
+columns; no database here): what ``publish`` writes besides the per-run tables."""
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tierbook.domain.masking import mask_id_number, mask_phone
-from tierbook.rules.models import AssetClass, Rulebook
+from tierbook.rules.models import Rulebook
 from tierbook.store.crypto import FieldCipher
 
 ARCHIVE_COLUMNS = (
@@ -39,7 +38,6 @@ ARCHIVE_COLUMNS = (
     "listed_industry",
 )
 SENSITIVE = ("id_number", "phone")
-CLASSES = tuple(c.value for c in AssetClass)
 DATE_COLUMNS = ("open_date", "birth_date", "maturity_date", "close_date", "start_date", "end_date")
 
 
@@ -109,34 +107,11 @@ def protect(archive: pd.DataFrame, cipher: FieldCipher) -> pd.DataFrame:
     maskers = {"id_number": mask_id_number, "phone": mask_phone}
     for col in SENSITIVE:
         values = archive[col].astype(object).where(archive[col].notna(), None).tolist()
-        out[f"{col}_enc"] = [None if v is None else cipher.encrypt(str(v)) for v in values]
+        present = [str(v) for v in values if v is not None]
+        tokens = iter(cipher.encrypt_many(present))
+        out[f"{col}_enc"] = [None if v is None else next(tokens) for v in values]
         out[f"{col}_masked"] = [None if v is None else maskers[col](str(v)) for v in values]
         out[f"{col}_hash"] = [None if v is None else cipher.lookup_hash(str(v)) for v in values]
-    return out
-
-
-def tier_snapshots(tiers: pd.DataFrame, run_no: int) -> pd.DataFrame:
-    """Tier rows with the per-class averages folded into one JSON object per row."""
-    avg_cols = [f"avg_{c}" for c in CLASSES if f"avg_{c}" in tiers.columns]
-    averages = tiers[avg_cols].round(2).to_numpy()
-    names = [c.removeprefix("avg_") for c in avg_cols]
-    cols = [
-        "customer_id",
-        "ladder_id",
-        "level",
-        "level_index",
-        "measure",
-        "period",
-        "level_min",
-        "next_level",
-        "gap_to_next",
-        "step",
-        "below_run",
-    ]
-    out = tiers[cols].copy()
-    out.insert(0, "run_no", run_no)
-    out["next_level"] = out["next_level"].where(out["next_level"].notna(), None)
-    out["class_averages"] = [dict(zip(names, map(float, row), strict=True)) for row in averages]
     return out
 
 
@@ -152,38 +127,6 @@ def band_ladder_id(rb: Rulebook) -> str | None:
     return rb.maintenance.band_ladder if rb.maintenance is not None else None
 
 
-def customer_snapshots(
-    customers: pd.DataFrame, tiers: pd.DataFrame, rb: Rulebook, run_no: int, columns: list[str]
-) -> pd.DataFrame:
-    """The run's averages per customer with the book's columns: the tier and band rows
-    (level, index, measure, step) of the tier ladder and the band ladder."""
-    out = per_run(customers, run_no, columns)
-    picked = ["customer_id", "level", "level_index", "measure", "step"]
-    for prefix, ladder in (("tier", tier_ladder_id(rb)), ("band", band_ladder_id(rb))):
-        rows = tiers.loc[tiers["ladder_id"] == ladder, picked]
-        if prefix == "band":
-            rows = rows[["customer_id", "level", "step"]]
-        rows = rows.rename(columns={c: f"{prefix}_{c}" for c in picked if c != "customer_id"})
-        for col in rows.columns:
-            if isinstance(rows[col].dtype, pd.CategoricalDtype):
-                rows[col] = rows[col].astype(str)
-        out = out.merge(rows, on="customer_id", how="left", validate="one_to_one")
-    missing = out["tier_level"].isna()
-    if missing.any():  # every customer of a run has a row on every ladder
-        raise ValueError(f"{int(missing.sum())} customers have no row on the tier ladder")
-    out["tier_level_index"] = out["tier_level_index"].astype(int)
-    return out
-
-
-def per_run(frame: pd.DataFrame, run_no: int, columns: list[str]) -> pd.DataFrame:
-    out = frame[columns].copy()
-    for col in columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(str)
-    out.insert(0, "run_no", run_no)
-    return out
-
-
 def day_column(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).dt.normalize()
 
@@ -196,48 +139,3 @@ def manifest_json(manifest: dict[str, Any]) -> dict[str, Any]:
     """The manifest as plain JSON (dates and paths as text)."""
     loaded: dict[str, Any] = json.loads(json.dumps(manifest, default=json_default))
     return loaded
-
-
-def aum_history(history: pd.DataFrame, run_no: int) -> pd.DataFrame:
-    """The long history frame (customer × ladder × review month) folded into one JSON object
-    of parallel lists per customer and ladder, oldest first::
-
-        {"period_end": ["2025-01-31", …], "measure": [24538.81, …], "level": ["普通", …],
-         "level_index": [0, …], "step": ["initial", …]}
-
-    serialised directly as text (each level and step name escaped once by ``json.dumps``)."""
-    h = history.sort_values(["ladder_id", "customer_id", "period_end"], kind="stable")
-    measure = h["measure"].astype(float).round(2).tolist()
-    fields = {
-        "period_end": _as_json(pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d")),
-        "measure": ["null" if math.isnan(m) else repr(m) for m in measure],
-        "level": _as_json(h["level"].astype(str)),
-        "level_index": _as_json(h["level_index"].astype(int)),
-        "step": _as_json(h["step"].astype(str)),
-    }
-    cust, lad = h["customer_id"].astype(str).to_numpy(), h["ladder_id"].astype(str).to_numpy()
-    starts = np.flatnonzero(np.r_[True, (cust[1:] != cust[:-1]) | (lad[1:] != lad[:-1])])
-    bounds = list(zip(starts.tolist(), [*starts[1:].tolist(), len(h)], strict=True))
-    periods = [
-        "{" + ", ".join(f'"{k}": [{",".join(v[a:b])}]' for k, v in fields.items()) + "}"
-        for a, b in bounds
-    ]
-    return pd.DataFrame(
-        {
-            "run_no": run_no,
-            "customer_id": cust[starts],
-            "ladder_id": lad[starts],
-            "periods": periods,
-        }
-    )
-
-
-def _as_json(values: pd.Series) -> list[str]:
-    """JSON text of each value of a column with few distinct values (each encoded once)."""
-    codes, uniques = pd.factorize(values)
-    encoded = np.array([json.dumps(_native(u), ensure_ascii=False) for u in uniques], dtype=object)
-    return encoded[codes].tolist()
-
-
-def _native(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

@@ -22,16 +22,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tierbook.store import frames as fr
+from tierbook.store import run_tables as rt
 from tierbook.store.base import table_of
-from tierbook.store.bulk import insert_frame
 from tierbook.store.db import Store
 from tierbook.store.models import (
     Alert,
@@ -67,11 +68,6 @@ if TYPE_CHECKING:
 
 Stage = Callable[[str], None]
 
-SNAPSHOT_COLUMNS = ["customer_id", "branch_id", "ytd_avg", "year_avg", "rolling_365_avg"]
-SNAPSHOT_COLUMNS += ["month_avg", "loan_ytd_avg"]
-CHANGE_COLUMNS = ["customer_id", "ladder_id", "date", "direction", "from_level", "to_level"]
-BIRTHDAY_COLUMNS = ["customer_id", "list_month", "branch_id", "band", "aum", "birthday"]
-
 
 @dataclass(frozen=True)
 class PublishOutcome:
@@ -104,8 +100,14 @@ def publish_run(
     manifest: dict[str, Any] | None = None,
     actor: str = "batch",
     on_stage: Stage | None = None,
+    parquet: Mapping[str, Path] | None = None,
+    chunk: int = rt.CHUNK,
 ) -> PublishOutcome:
-    """Write ``result`` (and the master data it read) into ``store`` and make it current."""
+    """Write ``result`` (and the master data it read) into ``store`` and make it current.
+    ``parquet`` names run tables (``tierbook.store.run_tables.RESULT_TABLES``) to read from
+    their Parquet files instead of ``result``'s frames (a saved run: see
+    ``tierbook.store.saved_run``). The customers and the per-run tables are written
+    ``chunk`` rows at a time."""
     began = time.perf_counter()
     stage = on_stage or (lambda _name: None)
     run_id = run_identity(result)
@@ -126,9 +128,9 @@ def publish_run(
         stage("customers")
         run = _run_row(result, run_id, manifest)
         runs.add(run)
-        rows["customers"] = _customers(s, store, master.archive, run.no)
+        rows["customers"] = _customers(s, store, master.archive, run.no, chunk)
         stage("run results")
-        rows.update(_per_run(s, result, master, run.no))
+        rows.update(_per_run(s, result, master, run.no, parquet or {}, chunk))
         stage("assignments")
         rows["staff_assignments"] = _assignments(s, result, run.no)
         stage("tasks")
@@ -208,36 +210,43 @@ def _run_row(result: RunResult, run_id: str, manifest: dict[str, Any] | None) ->
     )
 
 
-def _customers(s: Session, store: Store, archive: pd.DataFrame, run_no: int) -> int:
-    """Insert new customers, rewrite changed ones; unchanged rows are not touched."""
+def _customers(s: Session, store: Store, archive: pd.DataFrame, run_no: int, chunk: int) -> int:
+    """Insert new customers, rewrite changed ones; unchanged rows are not touched. A chunk
+    of ``chunk`` customers at a time: its keyed digests, then (new or changed rows only)
+    its encrypted, masked and hashed fields, then its rows written."""
     repo = CustomerRepository(s)
-    archive = archive.copy()
-    archive["archive_hash"] = fr.archive_hashes(archive, store.cipher).to_numpy()
-    stored = archive["customer_id"].map(repo.archive_hashes())
-    new = archive[stored.isna()]
-    changed = archive[stored.notna() & (stored != archive["archive_hash"])]
+    stored = repo.archive_hashes()
     written = 0
-    for part, write in ((new, repo.insert), (changed, repo.upsert)):
-        if not part.empty:
-            out = fr.protect(part, store.cipher)
-            out["updated_run_no"] = run_no
-            written += write(out)
+    for start in range(0, len(archive), chunk):
+        part = archive.iloc[start : start + chunk].copy()
+        part["archive_hash"] = fr.archive_hashes(part, store.cipher).to_numpy()
+        known = part["customer_id"].map(stored)
+        new = part[known.isna()]
+        changed = part[known.notna() & (known != part["archive_hash"])]
+        for rows, write in ((new, repo.insert), (changed, repo.upsert)):
+            if not rows.empty:
+                out = fr.protect(rows, store.cipher)
+                out["updated_run_no"] = run_no
+                written += write(out)
     return written
 
 
-def _per_run(s: Session, result: RunResult, master: fr.MasterData, run_no: int) -> dict[str, int]:
-    conn = s.connection()
-    frames = {
-        CustomerSnapshot: fr.customer_snapshots(
-            result.customers, result.tiers, result.rulebook.rulebook, run_no, SNAPSHOT_COLUMNS
-        ),
-        TierSnapshot: fr.tier_snapshots(result.tiers, run_no),
-        TierChange: fr.per_run(result.changes, run_no, [*CHANGE_COLUMNS, "measure"]),
-        AumHistory: fr.aum_history(result.history, run_no),
-        Holding: fr.per_run(master.holdings, run_no, list(master.holdings.columns)),
-        BirthdayEntry: fr.per_run(result.birthday_list, run_no, BIRTHDAY_COLUMNS),
-    }
-    return {m.__tablename__: insert_frame(conn, table_of(m), f) for m, f in frames.items()}
+def _per_run(
+    s: Session,
+    result: RunResult,
+    master: fr.MasterData,
+    run_no: int,
+    parquet: Mapping[str, Path],
+    chunk: int,
+) -> dict[str, int]:
+    """The per-run tables, streamed a chunk at a time from the run's frames, or from its
+    Parquet files for the tables named in ``parquet``."""
+    sources: dict[str, rt.Source] = {name: getattr(result, name) for name in rt.RESULT_TABLES}
+    sources["holdings"] = master.holdings
+    sources.update(parquet)
+    rb = result.rulebook.rulebook
+    ladders = (fr.tier_ladder_id(rb), fr.band_ladder_id(rb))
+    return rt.write_per_run(s.connection(), sources, run_no, ladders, chunk=chunk)
 
 
 def _assignments(s: Session, result: RunResult, run_no: int) -> int:

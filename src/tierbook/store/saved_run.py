@@ -12,11 +12,13 @@ from the data folder, whose file hashes must match the manifest's too.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from tierbook.batch.outputs import PARQUET_RESULTS
 from tierbook.batch.run import RunResult
@@ -53,8 +55,15 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def load_saved_run(out: Path) -> tuple[RunResult, dict[str, Any]]:
-    """The ``RunResult`` (the parts a publish reads) and the manifest of the run in ``out``."""
+def load_saved_run(
+    out: Path, *, left_on_disk: Collection[str] = ()
+) -> tuple[RunResult, dict[str, Any]]:
+    """The ``RunResult`` (the parts a publish reads) and the manifest of the run in ``out``.
+
+    The tables named in ``left_on_disk`` are not read: their frames in the result are empty
+    (with the file's columns), and the publish reads them from the files
+    (``publish_run(…, parquet=parquet_files(out, left_on_disk))``), a chunk at a time; a
+    1M-customer run's history alone is 24M rows."""
     out = Path(out)
     manifest = read_manifest(out)
     frames: dict[str, pd.DataFrame] = {}
@@ -62,7 +71,10 @@ def load_saved_run(out: Path) -> tuple[RunResult, dict[str, Any]]:
         path = out / f"{name}.parquet"
         if not path.exists():
             raise SavedRunError(f"{path}: missing (written by tierbook run)")
-        frames[name] = pd.read_parquet(path)
+        if name in left_on_disk:
+            frames[name] = pd.DataFrame(columns=pq.read_schema(path).names)
+        else:
+            frames[name] = pd.read_parquet(path)
     result = RunResult(
         as_of=date.fromisoformat(manifest["as_of"]),
         rulebook=_rulebook(out, manifest),
@@ -75,6 +87,11 @@ def load_saved_run(out: Path) -> tuple[RunResult, dict[str, Any]]:
         **frames,
     )
     return result, manifest
+
+
+def parquet_files(out: Path, names: Collection[str]) -> dict[str, Path]:
+    """The result files of the run in ``out`` for the tables ``names``."""
+    return {name: Path(out) / f"{name}.parquet" for name in names}
 
 
 def check_inputs(result: RunResult, ds: Any, out: Path) -> None:

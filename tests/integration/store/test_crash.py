@@ -28,7 +28,8 @@ def test_killed_publish_leaves_the_previous_run_current_and_intact(
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.integration.store.hang_publish", *args],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        # this checkout's sources first: not the tierbook the virtualenv was installed from
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])},
     )
     try:
         deadline = time.monotonic() + 120
