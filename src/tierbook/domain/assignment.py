@@ -170,11 +170,13 @@ Pool = tuple[str, Role]
 Slot = tuple[int, int]  # (customer index, role index)
 
 
-def _pool_of(branch_id: str, role: Role) -> Pool:
+def pool_of(branch_id: str, role: Role) -> Pool:
+    """The pool a role is staffed from: the branch, or head office for its own roles."""
     return (HEAD_OFFICE if role in HEAD_OFFICE_ROLES else branch_id, role)
 
 
-def _ratio(load: int, capacity: int) -> float:
+def load_ratio(load: int, capacity: int) -> float:
+    """How full a book is (the least full is given the next customer); no capacity: full."""
     return load / capacity if capacity > 0 else float("inf")
 
 
@@ -191,7 +193,7 @@ class _Books:
         self.pools: dict[Pool, list[str]] = defaultdict(list)
         self.branch_staff: dict[str, list[str]] = defaultdict(list)
         for s in self.by_id.values():
-            self.pools[_pool_of(s.branch_id, s.role)].append(s.staff_id)
+            self.pools[pool_of(s.branch_id, s.role)].append(s.staff_id)
             if s.branch_id != HEAD_OFFICE:
                 self.branch_staff[s.branch_id].append(s.staff_id)
         self.load: dict[str, int] = dict.fromkeys(self.by_id, 0)
@@ -200,7 +202,7 @@ class _Books:
         return max(self.by_id[staff_id].capacity, 0)
 
     def heap(self, members: Iterable[str]) -> list[tuple[float, str]]:
-        h = [(_ratio(self.load[s], self.capacity(s)), s) for s in members]
+        h = [(load_ratio(self.load[s], self.capacity(s)), s) for s in members]
         heapq.heapify(h)
         return h
 
@@ -208,7 +210,7 @@ class _Books:
         """Pop the least-loaded person of a heap, add one to their load, push them back."""
         _, sid = heapq.heappop(h)
         self.load[sid] += 1
-        heapq.heappush(h, (_ratio(self.load[sid], self.capacity(sid)), sid))
+        heapq.heappush(h, (load_ratio(self.load[sid], self.capacity(sid)), sid))
         return sid
 
 
@@ -265,7 +267,7 @@ class _Plan:
 
     def pool(self, slot: Slot) -> Pool:
         i, k = slot
-        return _pool_of(self.custs[i].branch_id, self.roles[i][k])
+        return pool_of(self.custs[i].branch_id, self.roles[i][k])
 
     def keep_previous(self) -> dict[Pool, list[Slot]]:
         """Step 1: keep the previous person wherever still eligible; return the open slots."""
@@ -301,11 +303,11 @@ class _Plan:
         books = self.books
         free: dict[Pool, int] = defaultdict(int)
         for sid, s in books.by_id.items():
-            free[_pool_of(s.branch_id, s.role)] += max(books.capacity(sid) - books.load[sid], 0)
+            free[pool_of(s.branch_id, s.role)] += max(books.capacity(sid) - books.load[sid], 0)
         shed: list[Slot] = []
         for sid in sorted(self.kept_by):
             s = books.by_id[sid]
-            pool = _pool_of(s.branch_id, s.role)
+            pool = pool_of(s.branch_id, s.role)
             n = min(books.load[sid] - books.capacity(sid), free[pool])
             if n <= 0:
                 continue
@@ -412,7 +414,7 @@ def _keepable(books: _Books, staff_id: str | None, pool: Pool) -> bool | None:
     s = books.by_id.get(staff_id) if staff_id is not None else None
     if s is None:
         return None
-    if _pool_of(s.branch_id, s.role) == pool:
+    if pool_of(s.branch_id, s.role) == pool:
         return True
     if pool[0] != HEAD_OFFICE and s.branch_id == pool[0] and not books.pools.get(pool):
         return False

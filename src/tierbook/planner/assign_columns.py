@@ -21,10 +21,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from tierbook.domain.assignment import HEAD_OFFICE, HEAD_OFFICE_ROLES, Reason, StaffMember
+from tierbook.domain.assignment import (
+    HEAD_OFFICE,
+    HEAD_OFFICE_ROLES,
+    Pool,
+    Reason,
+    StaffMember,
+    load_ratio,
+    pool_of,
+)
 from tierbook.rules.models import Role
 
-Pool = tuple[str, Role]
 _REASONS = tuple(Reason)
 _R = {r: i for i, r in enumerate(_REASONS)}
 
@@ -44,14 +51,6 @@ class ColumnResult:
     released: list[tuple[str, str, str | None, None, str]]
 
 
-def _pool_of(branch_id: str, role: Role) -> Pool:
-    return (HEAD_OFFICE if role in HEAD_OFFICE_ROLES else branch_id, role)
-
-
-def _ratio(load: int, capacity: int) -> float:
-    return load / capacity if capacity > 0 else float("inf")
-
-
 class _Staff:
     """The staff eligible on ``as_of`` (by ``staff_id``), their pools, loads and capacities."""
 
@@ -68,7 +67,7 @@ class _Staff:
         self.index = {sid: j for j, sid in enumerate(self.ids)}
         self.cap = np.asarray([max(s.capacity, 0) for s in members], dtype=np.int64)
         self.branch = [s.branch_id for s in members]
-        self.pool = [_pool_of(s.branch_id, s.role) for s in members]
+        self.pool = [pool_of(s.branch_id, s.role) for s in members]
         self.pools: dict[Pool, list[int]] = defaultdict(list)
         self.branch_staff: dict[str, list[int]] = defaultdict(list)
         for j, s in enumerate(members):
@@ -78,14 +77,14 @@ class _Staff:
         self.load = np.zeros(len(members), dtype=np.int64)
 
     def heap(self, members: Sequence[int]) -> list[tuple[float, str, int]]:
-        h = [(_ratio(int(self.load[j]), int(self.cap[j])), self.ids[j], j) for j in members]
+        h = [(load_ratio(int(self.load[j]), int(self.cap[j])), self.ids[j], j) for j in members]
         heapq.heapify(h)
         return h
 
     def take(self, h: list[tuple[float, str, int]]) -> int:
         _, sid, j = heapq.heappop(h)
         self.load[j] += 1
-        heapq.heappush(h, (_ratio(int(self.load[j]), int(self.cap[j])), sid, j))
+        heapq.heappush(h, (load_ratio(int(self.load[j]), int(self.cap[j])), sid, j))
         return j
 
 
