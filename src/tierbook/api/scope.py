@@ -22,20 +22,7 @@ from tierbook.store.models import Customer, Event, Staff, StaffAssignment, Task
 def customer_scope(viewer: Viewer) -> ColumnElement[bool]:
     """Where-clause over ``Customer`` for the customers ``viewer`` may see."""
     f = scope_of(viewer)
-    if f.everything:
-        return true()
-    clauses: list[ColumnElement[bool]] = []
-    if f.branch_id is not None:
-        clauses.append(Customer.branch_id == f.branch_id)
-    if f.staff_ids:
-        clauses.append(
-            exists().where(
-                StaffAssignment.customer_id == Customer.customer_id,
-                StaffAssignment.valid_to.is_(None),
-                StaffAssignment.staff_id.in_(sorted(f.staff_ids)),
-            )
-        )
-    return or_(*clauses) if clauses else false()
+    return _scope_clause(f.everything, f.branch_id, sorted(f.staff_ids) or None)
 
 
 @dataclass(frozen=True)
@@ -61,22 +48,34 @@ def scope_params(viewer: Viewer) -> tuple[ScopeShape, dict[str, Any]]:
     return shape, params
 
 
+SCOPE_STAFF = bindparam("scope_staff", expanding=True)
+"""The staff ids of a scope, bound at execution (a list)."""
+
+
 @functools.cache
 def bound_customer_scope(shape: ScopeShape) -> ColumnElement[bool]:
     """:func:`customer_scope` with the branch and staff ids as bound parameters
     (``scope_branch``, ``scope_staff``): the same rule, the same SQL."""
-    if shape.everything:
+    branch = bindparam("scope_branch") if shape.by_branch else None
+    return _scope_clause(shape.everything, branch, SCOPE_STAFF if shape.by_staff else None)
+
+
+def assigned_to(staff: Any) -> tuple[ColumnElement[bool], ...]:
+    """The open assignments of ``staff`` (a list of staff ids or :data:`SCOPE_STAFF`)."""
+    return (StaffAssignment.valid_to.is_(None), StaffAssignment.staff_id.in_(staff))
+
+
+def _scope_clause(everything: bool, branch: Any, staff: Any) -> ColumnElement[bool]:
+    """Every customer; else those of ``branch`` or assigned to one of ``staff`` (values or
+    bound parameters; ``None``: no such term); neither: none."""
+    if everything:
         return true()
     clauses: list[ColumnElement[bool]] = []
-    if shape.by_branch:
-        clauses.append(Customer.branch_id == bindparam("scope_branch"))
-    if shape.by_staff:
+    if branch is not None:
+        clauses.append(Customer.branch_id == branch)
+    if staff is not None:
         clauses.append(
-            exists().where(
-                StaffAssignment.customer_id == Customer.customer_id,
-                StaffAssignment.valid_to.is_(None),
-                StaffAssignment.staff_id.in_(bindparam("scope_staff", expanding=True)),
-            )
+            exists().where(StaffAssignment.customer_id == Customer.customer_id, *assigned_to(staff))
         )
     return or_(*clauses) if clauses else false()
 

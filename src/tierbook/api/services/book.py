@@ -28,7 +28,13 @@ from sqlalchemy import (
 
 from tierbook.api.deps import Context
 from tierbook.api.schemas.customers import BookSort, Flag
-from tierbook.api.scope import ScopeShape, bound_customer_scope, scope_params
+from tierbook.api.scope import (
+    SCOPE_STAFF,
+    ScopeShape,
+    assigned_to,
+    bound_customer_scope,
+    scope_params,
+)
 from tierbook.api.services import audit
 from tierbook.store.models import (
     Alert,
@@ -170,14 +176,7 @@ def _assigned() -> Any:
     """The customers currently assigned to the viewer's staff ids, computed first (a
     materialised CTE): otherwise PostgreSQL may walk the whole run by AUM probing each
     customer's assignments for an RM's page of 50 (1 s at 200k customers)."""
-    ids = (
-        select(StaffAssignment.customer_id)
-        .where(
-            StaffAssignment.valid_to.is_(None),
-            StaffAssignment.staff_id.in_(bindparam("scope_staff", expanding=True)),
-        )
-        .distinct()
-    )
+    ids = select(StaffAssignment.customer_id).where(*assigned_to(SCOPE_STAFF)).distinct()
     return ids.cte("assigned").prefix_with("MATERIALIZED")
 
 
