@@ -13,6 +13,8 @@ from rich.console import Console
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tierbook.bootstrap import EngineSettings
+
 app = typer.Typer(
     help="tierbook — customer tiering and key-customer maintenance for banks.",
     no_args_is_help=True,
@@ -31,12 +33,18 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _out_of_memory(limit: str | None, exc: Exception) -> typer.Exit:
+def _out_of_memory(settings: EngineSettings, stage: str, exc: Exception) -> typer.Exit:
+    """The hint for DuckDB's out-of-memory error: the stage it stopped in and the setting
+    whose limit that stage ran under."""
+    from tierbook.batch.run import ANALYSIS_STAGES
+
+    if stage in ANALYSIS_STAGES:
+        name, limit = "TIERBOOK_ANALYSIS_MEMORY_LIMIT", settings.analysis_memory_limit
+    else:
+        name, limit = "TIERBOOK_MEMORY_LIMIT", settings.memory_limit
     return _fail(
-        f"the engine ran out of its working memory (TIERBOOK_MEMORY_LIMIT={limit}): set "
-        "TIERBOOK_MEMORY_LIMIT higher, e.g. 1GB for a bank of 2M customers, and "
-        "TIERBOOK_ANALYSIS_MEMORY_LIMIT for the value step and analyses (docs/scaling.md). "
-        + str(exc).splitlines()[0]
+        f"the engine ran out of its working memory ({name}={limit}) in the stage "
+        f"'{stage}': set {name} higher (docs/scaling.md). " + str(exc).splitlines()[0]
     )
 
 
@@ -186,9 +194,11 @@ def run(
         except (IngestError, ValueError) as exc:
             raise _fail(str(exc)) from None
         except duckdb.OutOfMemoryException as exc:
-            raise _out_of_memory(settings.memory_limit, exc) from None
+            raise _out_of_memory(settings, "load and validate inputs", exc) from None
+        stage_now = ["load and validate inputs"]
 
         def progress(stage: str) -> None:
+            stage_now[0] = stage
             bar.update(task, description=stage)
 
         try:
@@ -205,7 +215,7 @@ def run(
                     analysis_memory_limit=settings.analysis_memory_limit,
                 )
             except duckdb.OutOfMemoryException as exc:
-                raise _out_of_memory(settings.memory_limit, exc) from None
+                raise _out_of_memory(settings, stage_now[0], exc) from None
             progress("write outputs")
             manifest = write_outputs(result, out, excel=excel)
             if publish:

@@ -57,5 +57,18 @@ def test_a_run_beyond_its_memory_limit_stops_with_a_hint_not_a_traceback(
     out = tierbook("run", "--data", str(bank), "--as-of", "2025-12-31", "--out", str(tmp_path),
                    "--no-excel", "--quiet", expect=2)  # fmt: skip
     text = " ".join(out.split())
-    assert "ran out of its working memory (TIERBOOK_MEMORY_LIMIT=1MB)" in text
+    assert "ran out of its working memory (TIERBOOK_MEMORY_LIMIT=1MB) in the stage" in text
+    assert "set TIERBOOK_MEMORY_LIMIT higher" in text
+    assert "Traceback" not in out
+
+
+def test_a_value_step_beyond_its_own_limit_names_that_setting_and_the_stage(
+    flawed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank, _ = flawed
+    monkeypatch.setenv("TIERBOOK_ANALYSIS_MEMORY_LIMIT", "1MB")
+    out = tierbook("run", "--data", str(bank), "--as-of", "2025-12-31", "--out", str(tmp_path),
+                   "--no-excel", "--quiet", expect=2)  # fmt: skip
+    text = " ".join(out.split())
+    assert "(TIERBOOK_ANALYSIS_MEMORY_LIMIT=1MB) in the stage 'value score" in text
     assert "Traceback" not in out

@@ -48,6 +48,11 @@ Progress = Callable[[str], None]
 
 IDENTITY = ("name", "id_number", "phone")
 
+VALUE_STAGE = "value score, key customers, fake-big flags"
+ANALYSES_STAGE = "analyses: churn, segments, membership"
+ANALYSIS_STAGES = (VALUE_STAGE, ANALYSES_STAGE)
+"""The stages that run under ``analysis_memory_limit`` (``run_batch``)."""
+
 
 @dataclass
 class RunResult:
@@ -262,13 +267,12 @@ def run_batch(
         )
     value, analyses = None, analyses_module.Analyses()
     if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
-        with working_memory(ds.con, analysis_memory_limit):
-            with timer.stage("value score, key customers, fake-big flags"):
-                value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
-            with timer.stage("analyses: churn, segments, membership"):
-                analyses = analyses_module.run_analyses(
-                    ds, as_of, loaded, customers, results, sums, cal
-                )
+        with timer.stage(VALUE_STAGE), working_memory(ds.con, analysis_memory_limit):
+            value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
+        with timer.stage(ANALYSES_STAGE), working_memory(ds.con, analysis_memory_limit):
+            analyses = analyses_module.run_analyses(
+                ds, as_of, loaded, customers, results, sums, cal
+            )
     return RunResult(
         as_of=as_of,
         rulebook=loaded,
