@@ -11,9 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from tierbook.batch.analyses import write_analyses
 from tierbook.batch.run import RunResult
-from tierbook.batch.value_outputs import merge_manifest, write_value_outputs
 
 PARQUET_RESULTS = (
     "customers",
@@ -45,6 +43,11 @@ LIBRARIES = (
 
 def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[str, Any]:
     """Write everything to ``out`` and return the manifest (also written as manifest.json)."""
+    # imported here: the value step's modules import networkx, which a close (writing only
+    # the day's files) never needs
+    from tierbook.batch.analyses import write_analyses
+    from tierbook.batch.value_outputs import merge_manifest, write_value_outputs
+
     counts = write_day_files(result, out)
     value = write_value_outputs(result.value, out) if result.value is not None else None
     manifest = merge_manifest(build_manifest(result, counts), value)
