@@ -26,6 +26,7 @@ from tierbook.batch.close_init import account_frame, accounts_fingerprint
 from tierbook.batch.close_load import load_day_view
 from tierbook.batch.close_state import CloseState, StateError, load_state, save_state
 from tierbook.batch.close_sums import (
+    account_positions,
     add_day,
     apply_events,
     calendars,
@@ -103,11 +104,11 @@ def close_day(
         outcome.timings["load and validate the day"] = round(time.perf_counter() - t0, 3)
         t1 = time.perf_counter()
         _reconcile(state, ds)
-        ids, cents = pd.Index(rows["account_id"].astype(str)), _cents(rows["balance"])
+        pos, cents = account_positions(state, rows.column("account_id")), _cents(rows)
         if form == "daily":
-            add_day(state, day, day_cents_daily(state, ids, cents), weights)
+            add_day(state, day, day_cents_daily(state, pos, cents), weights)
         else:
-            apply_events(state, day, ids, cents)
+            apply_events(state, day, pos, cents)
             add_day(state, day, state.current.copy(), weights)
         state.meta["last_closed"] = day.isoformat()
         state.meta["fingerprints"][day.isoformat()] = outcome.fingerprint
@@ -137,8 +138,9 @@ def _check_rulebook(state: CloseState, loaded: LoadedRulebook, state_dir: Path) 
         )
 
 
-def _cents(balance: pd.Series) -> np.ndarray:
-    return np.round(balance.to_numpy(np.float64) * 100.0).astype(np.int64)
+def _cents(rows: pa.Table) -> np.ndarray:
+    balance = rows.column("balance").cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return np.round(balance * 100.0).astype(np.int64)
 
 
 def _real_paths(ds: Dataset, names: dict[str, str], view: Path, data_dir: Path) -> None:
@@ -152,12 +154,12 @@ def _real_paths(ds: Dataset, names: dict[str, str], view: Path, data_dir: Path) 
     ds.files = files
 
 
-def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pd.DataFrame:
+def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pa.Table:
     """The day's clean balance rows; a row of another day makes the input wrong (fatal)."""
     table = BALANCE_TABLES[ds.balance_form]
     if ds.balance_form == "daily":
         ids = ds.balances.select("account_id").distinct().to_pyarrow().column("account_id")
-        ds.check_keys_for(table, ids.to_pylist())
+        ds.check_keys_for(table, ids)
     chk = ds._checked[table].chk
     other = run(
         ds.con,
@@ -170,7 +172,7 @@ def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pd.DataFrame:
             f"{names.get(f, f)}, line {line}",
             f"a row dated {d} in the input of {day}: a day's file holds only {day}",
         )
-    return ds.balances.select("account_id", "balance").to_pandas()
+    return ds.balances.select("account_id", "balance").to_pyarrow()
 
 
 def _reconcile(state: CloseState, ds: Dataset) -> None:
