@@ -156,11 +156,12 @@ class Dataset:
             ids: Any = pc.unique(account_ids.cast(pa.string())).drop_null()
         else:
             ids = list(dict.fromkeys(str(a) for a in account_ids))
-        if not len(ids):
+        if len(ids) == 0:
             return 0
         new = f"{state.dups}_new"
         run(self.con, f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {state.dups} LIMIT 0")
-        data = pa.table({"account_id": ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())})
+        listed_ids = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())
+        data = pa.table({"account_id": listed_ids})
         with registered(self.con, f"{new}_ids", data) as listed:
             restrict = f"account_id IN (SELECT account_id FROM {listed})"
             find_duplicates(self.con, state, new, restrict=restrict)
