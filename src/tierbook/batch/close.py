@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.batch.close_init import account_frame, accounts_fingerprint
 from tierbook.batch.close_load import load_day_view
@@ -178,8 +179,11 @@ def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pa.Table:
 def _reconcile(state: CloseState, ds: Dataset) -> None:
     """Bring the state's customers and accounts up to the day's reference tables: new ones
     are added; a change that would alter days already closed is refused."""
-    ids = ds.tables["customers"].select("customer_id").to_pandas()["customer_id"]
-    state.add_customers(np.asarray(sorted(ids.astype(str)), dtype=object))
+    ids = ds.tables["customers"].select("customer_id").to_pyarrow().column("customer_id")
+    ids = ids.cast(pa.string())
+    new = ids.filter(pc.invert(pc.is_in(ids, value_set=pa.array(state.customers, pa.string()))))
+    if len(new):  # only the customers not seen before are turned into Python strings
+        state.add_customers(np.asarray(sorted(new.to_pylist()), dtype=object))
     sha = accounts_fingerprint(ds)
     if sha == state.meta["accounts_sha256"]:
         return
