@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tierbook.batch.run import RunResult
 
@@ -62,7 +64,7 @@ def write_day_files(result: RunResult, out: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     for name in PARQUET_RESULTS:
         frame: pd.DataFrame = getattr(result, name)
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+        write_parquet(frame, out / f"{name}.parquet")
         counts[name] = len(frame)
     for ladder_id, matrix in result.migrations.items():
         matrix.reset_index().to_parquet(out / f"migration_{ladder_id}.parquet", index=False)
@@ -72,6 +74,24 @@ def write_day_files(result: RunResult, out: Path) -> dict[str, int]:
     )
     counts["quarantine"] = len(result.quarantine)
     return counts
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """``frame.to_parquet(path, index=False)`` read back alike, at half the writer's work on
+    the large results (history: 4.8M rows at 200k customers): dictionary pages for the text
+    columns only (amounts are nearly all distinct, a dictionary of them is built only to be
+    dropped), min/max statistics for ``customer_id`` only (what a reader filtering one
+    customer, like ``tierbook explain``, skips row groups by)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    text = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_dictionary(f.type)
+    ]
+    stats = ["customer_id"] if "customer_id" in table.column_names else False
+    pq.write_table(table, path, use_dictionary=text, write_statistics=stats)
 
 
 def finish_outputs(
