@@ -194,6 +194,7 @@ def _reconcile(state: CloseState, ds: Dataset) -> None:
     merged["last_cents"] = merged["last_cents_old"].fillna(0).astype(np.int64)
     merged["last_date"] = merged["last_date_old"].to_numpy("datetime64[D]")
     state.accounts = merged[[*new.columns, "last_cents", "last_date"]].reset_index(drop=True)
+    state.accounts_changed = True
     state.meta["accounts_sha256"] = sha
 
 

@@ -90,6 +90,7 @@ def apply_events(state: CloseState, day: date, pos: np.ndarray, cents: np.ndarra
     last_date = acc["last_date"].to_numpy("datetime64[D]").copy()
     last_cents[pos], last_date[pos] = cents, d
     acc["last_cents"], acc["last_date"] = last_cents, last_date
+    state.accounts_changed = True
     after = _counted(acc, touched, d)
     klass = acc["klass"].to_numpy()[touched]
     slot = acc["slot"].to_numpy()[touched]
