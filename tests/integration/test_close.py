@@ -273,6 +273,36 @@ def test_a_bad_row_of_the_day_is_quarantined_with_its_real_file(started, con, ru
     assert c0 == pytest.approx(round(expected, 2), abs=0.005)
 
 
+def test_the_accounts_file_is_rewritten_only_when_the_accounts_change(started, con, rulebook):
+    """Daily form: balances are not kept per account, so the state's accounts file changes
+    only with the accounts table. A day that adds an account writes a new one, and that
+    account's balance counts from its first day."""
+    data, state_dir = started
+    first = json.loads((state_dir / "meta.json").read_text())["accounts"]
+    stamp = (state_dir / first).stat().st_mtime_ns
+    _close(started, con, rulebook, date(2025, 12, 30)).commit()
+    meta = json.loads((state_dir / "meta.json").read_text())
+    assert meta["accounts"] == first and (state_dir / first).stat().st_mtime_ns == stamp
+    accounts = pd.read_csv(data / "accounts.csv", dtype=str, keep_default_na=False)
+    new = {"account_id": "A7", "customer_id": "C1", "product_type": "demand_deposit",
+           "open_date": "2025-12-31", "close_date": ""}  # fmt: skip
+    pd.concat([accounts, pd.DataFrame([new])]).to_csv(data / "accounts.csv", index=False)
+    part = data / "balances_daily" / "date=2025-12-31" / "part-0.parquet"
+    day = [("A0", 2, 10_000_00 + 2), ("A7", 2, 777_00)]
+    pq.write_table(_arrow(FIXED[0], day), part)
+    _close(started, con, rulebook, date(2025, 12, 31)).commit()
+    meta = json.loads((state_dir / "meta.json").read_text())
+    assert meta["accounts"] == "accounts@2025-12-31.parquet"
+    assert not (state_dir / first).exists()
+    state = load_state(state_dir)
+    assert "A7" in set(state.accounts["account_id"])
+    slot = list(state.customers).index("C1")
+    december = state.month(month_number(date(2025, 12, 1)))
+    # C1: the fund A1 (50,000.00 on the 26th and the 30th), A7 (777.00 on the 31st)
+    assert december[CLASSES.index("fund"), slot] == 2 * 50_000_00
+    assert december[CLASSES.index("demand_deposit"), slot] == 777_00
+
+
 # --- the files a close writes, with the maintenance step, against a full run -----------------
 
 

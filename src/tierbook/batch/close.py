@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.batch.close_init import account_frame, accounts_fingerprint
 from tierbook.batch.close_load import load_day_view
 from tierbook.batch.close_state import CloseState, StateError, load_state, save_state
 from tierbook.batch.close_sums import (
+    account_positions,
     add_day,
     apply_events,
     calendars,
@@ -103,11 +105,11 @@ def close_day(
         outcome.timings["load and validate the day"] = round(time.perf_counter() - t0, 3)
         t1 = time.perf_counter()
         _reconcile(state, ds)
-        ids, cents = pd.Index(rows["account_id"].astype(str)), _cents(rows["balance"])
+        pos, cents = account_positions(state, rows.column("account_id")), _cents(rows)
         if form == "daily":
-            add_day(state, day, day_cents_daily(state, ids, cents), weights)
+            add_day(state, day, day_cents_daily(state, pos, cents), weights)
         else:
-            apply_events(state, day, ids, cents)
+            apply_events(state, day, pos, cents)
             add_day(state, day, state.current.copy(), weights)
         state.meta["last_closed"] = day.isoformat()
         state.meta["fingerprints"][day.isoformat()] = outcome.fingerprint
@@ -137,8 +139,9 @@ def _check_rulebook(state: CloseState, loaded: LoadedRulebook, state_dir: Path) 
         )
 
 
-def _cents(balance: pd.Series) -> np.ndarray:
-    return np.round(balance.to_numpy(np.float64) * 100.0).astype(np.int64)
+def _cents(rows: pa.Table) -> np.ndarray:
+    balance = rows.column("balance").cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return np.round(balance * 100.0).astype(np.int64)
 
 
 def _real_paths(ds: Dataset, names: dict[str, str], view: Path, data_dir: Path) -> None:
@@ -152,12 +155,12 @@ def _real_paths(ds: Dataset, names: dict[str, str], view: Path, data_dir: Path) 
     ds.files = files
 
 
-def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pd.DataFrame:
+def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pa.Table:
     """The day's clean balance rows; a row of another day makes the input wrong (fatal)."""
     table = BALANCE_TABLES[ds.balance_form]
     if ds.balance_form == "daily":
         ids = ds.balances.select("account_id").distinct().to_pyarrow().column("account_id")
-        ds.check_keys_for(table, ids.to_pylist())
+        ds.check_keys_for(table, ids)
     chk = ds._checked[table].chk
     other = run(
         ds.con,
@@ -170,14 +173,17 @@ def _day_rows(ds: Dataset, day: date, names: dict[str, str]) -> pd.DataFrame:
             f"{names.get(f, f)}, line {line}",
             f"a row dated {d} in the input of {day}: a day's file holds only {day}",
         )
-    return ds.balances.select("account_id", "balance").to_pandas()
+    return ds.balances.select("account_id", "balance").to_pyarrow()
 
 
 def _reconcile(state: CloseState, ds: Dataset) -> None:
     """Bring the state's customers and accounts up to the day's reference tables: new ones
     are added; a change that would alter days already closed is refused."""
-    ids = ds.tables["customers"].select("customer_id").to_pandas()["customer_id"]
-    state.add_customers(np.asarray(sorted(ids.astype(str)), dtype=object))
+    ids = ds.tables["customers"].select("customer_id").to_pyarrow().column("customer_id")
+    ids = ids.cast(pa.string())
+    new = ids.filter(pc.invert(pc.is_in(ids, value_set=pa.array(state.customers, pa.string()))))
+    if len(new):  # only the customers not seen before are turned into Python strings
+        state.add_customers(np.asarray(sorted(new.to_pylist()), dtype=object))
     sha = accounts_fingerprint(ds)
     if sha == state.meta["accounts_sha256"]:
         return
@@ -188,6 +194,7 @@ def _reconcile(state: CloseState, ds: Dataset) -> None:
     merged["last_cents"] = merged["last_cents_old"].fillna(0).astype(np.int64)
     merged["last_date"] = merged["last_date_old"].to_numpy("datetime64[D]")
     state.accounts = merged[[*new.columns, "last_cents", "last_date"]].reset_index(drop=True)
+    state.accounts_changed = True
     state.meta["accounts_sha256"] = sha
 
 

@@ -55,6 +55,7 @@ class CloseState:
     current: np.ndarray  # int64 [classes, slots]
     new_days: dict[str, np.ndarray] = field(default_factory=dict)
     customers_changed: bool = False
+    accounts_changed: bool = False  # set by a change of the accounts or their balances
 
     @property
     def n_slots(self) -> int:
@@ -131,8 +132,10 @@ def save_state(state: CloseState, keep_from_month: int) -> None:
         pd.DataFrame({"customer_id": state.customers.astype(str)}).to_parquet(
             root / meta["customers"], index=False
         )
-    meta["accounts"] = f"accounts@{tag}.parquet"
-    state.accounts.loc[:, list(ACCOUNT_COLUMNS)].to_parquet(root / meta["accounts"], index=False)
+    if state.accounts_changed or "accounts" not in meta:  # daily form: only a new account
+        meta["accounts"] = f"accounts@{tag}.parquet"
+        accounts = state.accounts.loc[:, list(ACCOUNT_COLUMNS)]
+        accounts.to_parquet(root / meta["accounts"], index=False)
     meta["current"] = f"current@{tag}.npy"
     np.save(root / meta["current"], state.current)
     months = {}
@@ -153,7 +156,7 @@ def save_state(state: CloseState, keep_from_month: int) -> None:
     tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
     tmp.replace(root / "meta.json")
     state.new_days.clear()
-    state.customers_changed = False
+    state.customers_changed = state.accounts_changed = False
     _drop_stale(state)
 
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.batch.close_state import CloseState
@@ -53,12 +54,21 @@ def span_calendar(as_of: date, first: date, monthly: bool) -> ReviewCalendar:
     return ReviewCalendar(as_of=as_of, buckets=buckets, month_ends=tuple(ends), n_reviews=1)
 
 
-def day_cents_daily(state: CloseState, account_ids: pd.Index, cents: np.ndarray) -> np.ndarray:
-    """Balances of the day's rows summed per class and customer slot: ``[classes, slots]``."""
-    acc = state.accounts
-    pos = pd.Index(acc["account_id"]).get_indexer(account_ids)
-    if (pos < 0).any():
+def account_positions(state: CloseState, account_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each id's row in ``state.accounts`` (Arrow's hash lookup on the ids as they come from
+    the engine: no Python strings); an id not in the state is refused."""
+    known = pa.array(state.accounts["account_id"]).cast(pa.large_string())
+    pos = pc.index_in(account_ids.cast(pa.large_string()), value_set=known)
+    out = pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if (out < 0).any():
         raise ValueError("day rows of accounts not in the state (reconcile accounts first)")
+    return out
+
+
+def day_cents_daily(state: CloseState, pos: np.ndarray, cents: np.ndarray) -> np.ndarray:
+    """Balances of the day's rows (at ``pos`` in ``state.accounts``) summed per class and
+    customer slot: ``[classes, slots]``."""
+    acc = state.accounts
     out = np.zeros((len(CLASSES), state.n_slots), np.int64)
     klass = acc["klass"].to_numpy()[pos]
     slot = acc["slot"].to_numpy()[pos]
@@ -66,14 +76,12 @@ def day_cents_daily(state: CloseState, account_ids: pd.Index, cents: np.ndarray)
     return out
 
 
-def apply_events(state: CloseState, day: date, account_ids: pd.Index, cents: np.ndarray) -> None:
-    """Carry every balance forward to ``day``: the day's events replace their accounts'
-    balances and accounts closing on ``day`` stop counting. Only those accounts are
-    touched; ``state.current`` holds the counted balances per class and slot."""
+def apply_events(state: CloseState, day: date, pos: np.ndarray, cents: np.ndarray) -> None:
+    """Carry every balance forward to ``day``: the day's events (at ``pos`` in
+    ``state.accounts``) replace their accounts' balances and accounts closing on ``day``
+    stop counting. Only those accounts are touched; ``state.current`` holds the counted
+    balances per class and slot."""
     acc = state.accounts
-    pos = pd.Index(acc["account_id"]).get_indexer(account_ids)
-    if (pos < 0).any():
-        raise ValueError("events of accounts not in the state (reconcile accounts first)")
     close = acc["close_date"].to_numpy("datetime64[D]")
     d = np.datetime64(day, "D")
     touched = np.union1d(pos, np.flatnonzero(close == d))
@@ -82,6 +90,7 @@ def apply_events(state: CloseState, day: date, account_ids: pd.Index, cents: np.
     last_date = acc["last_date"].to_numpy("datetime64[D]").copy()
     last_cents[pos], last_date[pos] = cents, d
     acc["last_cents"], acc["last_date"] = last_cents, last_date
+    state.accounts_changed = True
     after = _counted(acc, touched, d)
     klass = acc["klass"].to_numpy()[touched]
     slot = acc["slot"].to_numpy()[touched]
@@ -113,27 +122,15 @@ def sums_from_state(
     slots = state.slots_of(index)
     if (slots < 0).any():
         raise ValueError("customers not in the state (add them first)")
+    identity = len(slots) == state.n_slots and bool((slots == np.arange(len(slots))).all())
     cut = rolling_cut(cal)
-    rows, buckets, klass, cents = [], [], [], []
+    sums = BucketSums(len(index), len(cal.buckets), weights)
     for b, bucket in enumerate(cal.buckets):
         if cut is not None and b == cut[0]:
             continue  # the split month's class sums all go to its later part
-        arr = state.month(month_number(bucket.start))[:, slots]
-        k, r = np.nonzero(arr)
-        rows.append(r.astype(np.int32))
-        klass.append(k.astype(np.int8))
-        buckets.append(np.full(len(r), b, np.int16))
-        cents.append(arr[k, r])
-    table = pa.table(
-        {
-            "row": np.concatenate(rows),
-            "bucket": np.concatenate(buckets),
-            "klass": np.concatenate(klass),
-            "bd": np.concatenate(cents) / 100.0,
-        }
-    )
-    sums = BucketSums(len(index), len(cal.buckets), weights)
-    sums.add(table, index)
+        month = state.months.get(month_number(bucket.start))
+        if month is not None:
+            sums.add_dense(b, month if identity else month[:, slots])  # no copy when in order
     if cut is not None:
         first, second = cut
         tail = np.zeros(len(index))

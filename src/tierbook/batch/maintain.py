@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.analytics import aum as aum_expr
 from tierbook.batch.tiering import LadderResult
@@ -95,17 +97,30 @@ def _referral_history(
     )
 
 
+_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_BLANK = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]*$"
+"""A text of Python's whitespace only (what ``str.strip`` leaves empty), as an RE2 pattern."""
+
+
 def _profile(ds: Dataset) -> pd.DataFrame:
-    """Birth date and which profile fields are missing (the values themselves stay behind)."""
-    t = ds.tables["customers"]
-    frame = t.select("customer_id", *PROFILE_FIELDS).to_pandas()
-    missing = pd.Series("", index=frame.index)
+    """Birth date and which profile fields are missing (the values themselves stay behind):
+    a field is missing when null or only whitespace, judged in Arrow (no Python strings)."""
+    table = ds.tables["customers"].select("customer_id", *PROFILE_FIELDS).to_pyarrow()
+    pieces = []
     for f in PROFILE_FIELDS:
-        empty = frame[f].isna() | (frame[f].astype(str).str.strip() == "")
-        missing = missing + np.where(empty, f + ",", "")
-    frame["missing_fields"] = missing.str.rstrip(",")
-    frame["birth_date"] = pd.to_datetime(frame["birth_date"])  # the planner reads timestamps
-    return frame[["customer_id", "birth_date", "missing_fields"]]
+        col = table.column(f)
+        text = col if pa.types.is_string(col.type) else col.cast(pa.string())
+        blank = pc.match_substring_regex(text, _BLANK).fill_null(True)  # null: missing too
+        pieces.append(pc.if_else(blank, f + ",", ""))
+    missing = pc.utf8_rtrim(pc.binary_join_element_wise(*pieces, ""), characters=",")
+    birth = table.column("birth_date")
+    return pd.DataFrame(
+        {
+            "customer_id": table.column("customer_id").to_pandas(),
+            "birth_date": pd.to_datetime(birth.to_pandas()),  # the planner reads timestamps
+            "missing_fields": missing.to_pandas(),
+        }
+    )
 
 
 def _maturities(ds: Dataset, as_of: date, within_days: int) -> pd.DataFrame:

@@ -35,6 +35,7 @@ class BucketSums:
         self._w = np.asarray([weights.get(c, 0.0) for c in CLASSES])
         self._cents = np.zeros(n_customers * n_buckets)  # weighted cents, flat
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._dense: dict[int, np.ndarray] = {}  # bucket -> cents [classes, customers]
         self._weighted: np.ndarray | None = None
         self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
         self.repeated_keys = 0  # events sharing a key with the next (``repeated``), likewise
@@ -67,6 +68,22 @@ class BucketSums:
         self._weighted = None
         return flagged
 
+    def add_dense(self, bucket: int, cents: np.ndarray) -> None:
+        """Add one bucket's balance-days as a dense ``[classes, customers]`` array of whole
+        cents (the close's month sums, one row per customer): the same sums as ``add`` of
+        its non-zero entries — whole cents times binary-fraction weights are exact in
+        float64 in any order."""
+        cents = np.asarray(cents, dtype=np.int64)
+        if bucket in self._dense:
+            self._dense[bucket] = self._dense[bucket] + cents
+        else:
+            self._dense[bucket] = cents
+        weighted = np.zeros(self.n)
+        for k in np.flatnonzero(self._w):  # elementwise, in class order (no BLAS threads)
+            weighted += cents[k] * self._w[k]
+        self.weighted_cents[:, bucket] += weighted
+        self._weighted = None
+
     @property
     def weighted_cents(self) -> np.ndarray:
         """Weighted balance-days ``[customers, buckets]`` in whole cents."""
@@ -94,7 +111,11 @@ class BucketSums:
         for rows, k, b, cents in self._parts:
             sel = chosen[b]
             np.add.at(out, rows[sel].astype(np.int64) * len(CLASSES) + k[sel], cents[sel])
-        return out.reshape(self.n, len(CLASSES)) / 100.0
+        out = out.reshape(self.n, len(CLASSES))
+        for b, dense in self._dense.items():
+            if chosen[b]:
+                out += dense.T
+        return out / 100.0
 
     def class_average(self, cal: ReviewCalendar, period: str) -> np.ndarray:
         """Daily average per customer and class over ``period`` ending at the as-of date."""

@@ -243,7 +243,6 @@ def run_batch(
     over the year's days need more than the tier scan; ``bootstrap``)."""
     from tierbook.analytics.backends.duckdb import working_memory
     from tierbook.batch.maintain import assign_and_plan
-    from tierbook.batch.value import value_step
 
     analyses_module = _analyses_module()
     timer = Timer(progress)
@@ -267,6 +266,8 @@ def run_batch(
         )
     value, analyses = None, analyses_module.Analyses()
     if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
+        from tierbook.batch.value import value_step  # networkx: only when it runs
+
         with timer.stage(VALUE_STAGE), working_memory(ds.con, analysis_memory_limit):
             value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
         with timer.stage(ANALYSES_STAGE), working_memory(ds.con, analysis_memory_limit):

@@ -65,28 +65,33 @@ def tier_frame(
     mins = np.asarray(lad.thresholds())
     next_idx = np.minimum(final + 1, len(mins) - 1)
     has_next = final + 1 < len(mins)
-    frame = pd.DataFrame(
-        {
-            "customer_id": customer_ids,
-            "ladder_id": lad.id,
-            "level": result.level_names(final),
-            "level_index": final,
-            "measure": np.round(measure, 2),
-            "period": result.period_label,
-            "level_min": mins[final],
-            "next_level": np.where(has_next, result.level_names(next_idx), None),
-            "gap_to_next": np.where(has_next, np.round(mins[next_idx] - measure, 2), np.nan),
-            "step": np.asarray(STEPS, dtype=object)[result.path.final_steps],
-            "below_run": result.path.below_runs[:, -1],
-        }
-    )
+    names = list(lad.level_names())
+    n = len(final)
+    columns = {
+        "customer_id": customer_ids,
+        "ladder_id": _repeat(lad.id, n),
+        "level": _text(pd.Categorical.from_codes(final, names)),
+        "level_index": final,
+        "measure": np.round(measure, 2),
+        "period": _repeat(result.period_label, n),
+        "level_min": mins[final],
+        "next_level": _text(pd.Categorical.from_codes(np.where(has_next, next_idx, -1), names)),
+        "gap_to_next": np.where(has_next, np.round(mins[next_idx] - measure, 2), np.nan),
+        "step": _text(pd.Categorical.from_codes(result.path.final_steps, list(STEPS))),
+        "below_run": result.path.below_runs[:, -1],
+    }
     if sums is not None and result.period_label in ("month", "quarter", "year"):
         class_avg = sums.class_average(cal, result.period_label)  # [customers, classes]
         for k, c in enumerate(CLASSES):
-            frame[f"avg_{c}"] = np.round(class_avg[:, k], 2)
+            columns[f"avg_{c}"] = np.round(class_avg[:, k], 2)
     for k, v in stamp.items():
-        frame[k] = v
-    return frame
+        columns[k] = _repeat(v, n)
+    return pd.DataFrame(columns)  # text columns built from codes in Arrow, not from objects
+
+
+def _repeat(value: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """``value`` ``n`` times as a text column (one dictionary entry, cast in Arrow)."""
+    return _text(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [value]))
 
 
 def render_explanations(

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierbook.ingest.contract import TABLES, TABLES_BY_NAME, Table
 from tierbook.ingest.quarantine import IngestError, combine
@@ -137,7 +138,7 @@ class Dataset:
             if state.pending:
                 self.settle(name, None)
 
-    def check_keys_for(self, table: str, account_ids: Sequence[str]) -> int:
+    def check_keys_for(self, table: str, account_ids: Sequence[str] | pa.Array) -> int:
         """Check the duplicate keys of large ``table`` among the rows of ``account_ids``.
 
         Exact copies after the first become ``DUPLICATE_ROW`` (the first is kept), different
@@ -151,12 +152,16 @@ class Dataset:
             raise ValueError(f"{table}: not a large table with account_id loaded in this dataset")
         if state.pending:
             self.settle(table, None)
-        ids = list(dict.fromkeys(str(a) for a in account_ids))
-        if not ids:
+        if isinstance(account_ids, pa.Array | pa.ChunkedArray):  # e.g. a whole day's ids
+            ids: Any = pc.unique(account_ids.cast(pa.string())).drop_null()
+        else:
+            ids = list(dict.fromkeys(str(a) for a in account_ids))
+        if len(ids) == 0:
             return 0
         new = f"{state.dups}_new"
         run(self.con, f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {state.dups} LIMIT 0")
-        data = pa.table({"account_id": pa.array(ids, pa.string())})
+        listed_ids = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())
+        data = pa.table({"account_id": listed_ids})
         with registered(self.con, f"{new}_ids", data) as listed:
             restrict = f"account_id IN (SELECT account_id FROM {listed})"
             find_duplicates(self.con, state, new, restrict=restrict)

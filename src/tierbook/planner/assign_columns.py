@@ -163,9 +163,14 @@ class _Slots:
         self.role_list = role_list
         ho = np.isin(self.role, [role_list.index(r) for r in HEAD_OFFICE_ROLES])
         pool_branch = np.where(ho, HEAD_OFFICE, branch[self.cust])
-        keys = pd.MultiIndex.from_arrays([pool_branch, self.role])
-        self.pool_id, uniq = pd.factorize(keys)
-        self.pool_keys: list[Pool] = [(b, role_list[int(r)]) for b, r in uniq]
+        # (branch, role) pools numbered in order of first appearance, as a factorize of
+        # the pairs would: the branch codes and the role combined into one integer key
+        bcode, branches = pd.factorize(pool_branch)
+        pair, uniq = pd.factorize(bcode.astype(np.int64) * len(role_list) + self.role)
+        self.pool_id = pair
+        self.pool_keys: list[Pool] = [
+            (branches[int(u) // len(role_list)], role_list[int(u) % len(role_list)]) for u in uniq
+        ]
         self.value, self.branch = value, branch
         self.who = np.full(n, -1, dtype=np.int64)
         self.why = np.zeros(n, dtype=np.int8)
@@ -185,8 +190,9 @@ class _Slots:
         np.logical_or.at(changed, pc[known], differs.astype(bool))
         role_of = {r.value: i for i, r in enumerate(self.role_list)}
         prole = np.asarray([role_of[r] for r in prev["role"].tolist()], dtype=np.int64)
-        slot_key = pd.MultiIndex.from_arrays([self.cust, self.role])
-        at = slot_key.get_indexer(pd.MultiIndex.from_arrays([pc, prole])) if len(pc) else pc
+        width = len(self.role_list)  # (customer, role) as one integer key
+        slot_key = pd.Index(self.cust.astype(np.int64) * width + self.role)
+        at = slot_key.get_indexer(pc.astype(np.int64) * width + prole) if len(pc) else pc
         hit = known & (at >= 0)
         self.prev_slot = np.where(hit, at, -1)
         self.prev_frame = prev
