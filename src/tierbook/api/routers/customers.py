@@ -40,7 +40,7 @@ router = APIRouter(prefix="/customers", tags=["customers"], responses=ERROR_RESP
 CustomerId = Annotated[str, Path(min_length=1, max_length=32, pattern=PLAIN)]
 
 
-def book_filter(
+async def book_filter(
     tier: Annotated[
         str | None, Query(max_length=64, pattern=PLAIN, description="tier ladder level")
     ] = None,
@@ -73,7 +73,7 @@ def book_filter(
 Filter = Annotated[BookFilter, Depends(book_filter)]
 
 
-def _view(ctx: Ctx) -> Context:
+async def _view(ctx: Ctx) -> Context:
     ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return ctx
 
