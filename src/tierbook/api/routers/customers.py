@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from tierbook.api.deps import Context, Ctx
 from tierbook.api.errors import ERROR_RESPONSES
+from tierbook.api.responses import json_response
 from tierbook.api.routers.params import Limit, Offset, OnDay
 from tierbook.api.schemas.common import PLAIN, Count, IdNumber, Page
 from tierbook.api.schemas.customers import (
@@ -82,8 +83,8 @@ Viewing = Annotated[Context, Depends(_view)]
 
 
 @router.get("", response_model=Page[CustomerRow], summary="My book")
-def my_book(ctx: Viewing, f: Filter, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    return book.page(ctx, f, limit, offset)
+def my_book(ctx: Viewing, f: Filter, limit: Limit = 50, offset: Offset = 0) -> Response:
+    return json_response(Page[CustomerRow], book.page(ctx, f, limit, offset))
 
 
 @router.get("/count", response_model=Count, summary="How many customers the book filter matches")
@@ -103,8 +104,8 @@ def export(ctx: Viewing, f: Filter) -> Response:
 
 
 @router.get("/{customer_id}", response_model=Customer360, summary="Customer 360")
-def customer_360(ctx: Viewing, customer_id: CustomerId) -> dict[str, Any]:
-    return customers.customer_360(ctx, customer_id)
+def customer_360(ctx: Viewing, customer_id: CustomerId) -> Response:
+    return json_response(Customer360, customers.customer_360(ctx, customer_id))
 
 
 @router.post("/{customer_id}/unmask", response_model=CustomerIdentity)
