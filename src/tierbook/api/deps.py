@@ -4,20 +4,21 @@ current run), ``CurrentUser`` (its actor), ``SessionDep`` (a transaction without
 for ``POST /auth/login``) and ``Now``.
 
 A request costs CPU for every dependency FastAPI solves, and a synchronous one runs in the
-thread pool (a hand-over to a worker thread and back). So the logged-in request is one
-synchronous dependency (:func:`open_context`): it opens the transaction and reads the
-session, the user, the viewer's branch and team and the current run in one statement; the
-cheap checks around it (:func:`get_now`, permission checks) are ``async`` and run on the
-event loop without a thread."""
+thread pool (a hand-over to a worker thread and back, each costing about as much as a
+query). So the logged-in request is one dependency (:func:`open_context`) with one
+hand-over: it opens the transaction and reads the session, the user, the viewer's branch
+and team and the current run in one statement; the cheap checks around it (:func:`get_now`,
+permission checks) are ``async`` and run on the event loop without a thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -164,6 +165,11 @@ class Context:
             raise NotFound("no run has been published yet: tierbook run … --publish")
         return self._run
 
+    def commit(self) -> None:
+        """Commit now, in the route's thread: a hot read's route ends with this, and the
+        request then needs no further hand-over to the thread pool to finish."""
+        self.db.commit()
+
     def rulebook(self, run: CurrentRun | None = None) -> Rulebook:
         run = run or self.current_run()
         cache: dict[str, Rulebook] = self._app_state.rulebooks
@@ -208,22 +214,44 @@ def _authenticate(request: Request, db: Session, now: datetime) -> Context:
     return Context(db, actor, now, state.store.cipher, state, run)
 
 
-def open_context(
-    request: Request,
-    _b: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
-    _c: Annotated[str | None, Depends(_cookie)] = None,
-) -> Iterator[Context]:
-    """A logged-in request: one transaction, committed when the route returns."""
+def _begin(request: Request) -> Context:
     state = request.app.state
     db: Session = state.store.factory()
     try:
-        yield _authenticate(request, db, state.clock())
-        db.commit()
+        return _authenticate(request, db, state.clock())
     except BaseException:
-        db.rollback()
+        _end(db, commit=False)
         raise
+
+
+def _end(db: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            db.commit()
+        else:
+            db.rollback()
     finally:
         db.close()
+
+
+async def open_context(
+    request: Request,
+    _b: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    _c: Annotated[str | None, Depends(_cookie)] = None,
+) -> AsyncIterator[Context]:
+    """A logged-in request: one transaction, committed when the route returns (or by the
+    route itself, :meth:`Context.commit`). The session is read in the thread pool; after a
+    route that committed, closing the session sends nothing and needs no thread."""
+    ctx = await run_in_threadpool(_begin, request)
+    try:
+        yield ctx
+    except BaseException:
+        await run_in_threadpool(_end, ctx.db, commit=False)
+        raise
+    if ctx.db.in_transaction():
+        await run_in_threadpool(_end, ctx.db, commit=True)
+    else:
+        ctx.db.close()
 
 
 Ctx = Annotated[Context, Depends(open_context, scope="function")]

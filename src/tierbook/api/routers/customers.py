@@ -84,7 +84,9 @@ Viewing = Annotated[Context, Depends(_view)]
 
 @router.get("", response_model=Page[CustomerRow], summary="My book")
 def my_book(ctx: Viewing, f: Filter, limit: Limit = 50, offset: Offset = 0) -> Response:
-    return json_response(Page[CustomerRow], book.page(ctx, f, limit, offset))
+    out = json_response(Page[CustomerRow], book.page(ctx, f, limit, offset))
+    ctx.commit()
+    return out
 
 
 @router.get("/count", response_model=Count, summary="How many customers the book filter matches")
@@ -105,7 +107,9 @@ def export(ctx: Viewing, f: Filter) -> Response:
 
 @router.get("/{customer_id}", response_model=Customer360, summary="Customer 360")
 def customer_360(ctx: Viewing, customer_id: CustomerId) -> Response:
-    return json_response(Customer360, customers.customer_360(ctx, customer_id))
+    out = json_response(Customer360, customers.customer_360(ctx, customer_id))
+    ctx.commit()  # the audit row; in this thread (see Context.commit)
+    return out
 
 
 @router.post("/{customer_id}/unmask", response_model=CustomerIdentity)
