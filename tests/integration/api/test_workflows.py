@@ -371,6 +371,9 @@ def test_the_book_lists_the_current_runs_customers_by_aum_in_every_scope(api) ->
         assert api.client.get("/customers/count", headers=h).json()["total"] == len(ids), role
         second = api.client.get("/customers?limit=2&offset=2&sort=aum", headers=h).json()
         assert [r["customer_id"] for r in second["items"]] == ids[::-1][2:4], role
+        assert second["total"] == len(ids), role  # a page of some: the total of all
+        past = api.client.get("/customers?limit=2&offset=10", headers=h).json()
+        assert (past["items"], past["total"]) == ([], len(ids)), role
     h = api.login("branch_manager")
     assert api.client.get(f"/customers/{gone.customer_id}", headers=h).status_code == 200
 
