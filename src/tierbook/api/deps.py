@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tierbook.api.errors import Forbidden, NotFound, Unauthorized
@@ -114,8 +114,7 @@ _REQUEST = (
 )
 """A request's session, its user, the user's branch, one row per member of the user's
 team (none: one row), and the current run (``NULL`` columns before the first publish)."""
-_sessions = UserSession.__table__
-_TOUCH = _sessions.update().where(_sessions.c.id == bindparam("sid"))
+_TOUCH = update(UserSession).where(UserSession.id == bindparam("sid"))
 _SEEN = _TOUCH.values(last_seen_at=bindparam("now"))
 _REVOKE = _TOUCH.values(revoked_at=bindparam("now"))
 # Statements every request runs are built once (building one costs more CPU than running it).
@@ -193,12 +192,12 @@ def _authenticate(request: Request, db: Session, now: datetime) -> Context:
     rules: SessionRules = state.session_rules
     found = session_state(r.revoked_at, r.expires_at, r.last_seen_at, r.active, rules, now)
     if found == "expired":
-        db.execute(_REVOKE, {"sid": r.session_id, "now": now})
+        db.connection().execute(_REVOKE, {"sid": r.session_id, "now": now})
         db.commit()  # keep the revocation of an expired session
     if found in ("expired", "ended"):
         raise Unauthorized("session ended or unknown; log in again")
     if found == "touch":
-        db.execute(_SEEN, {"sid": r.session_id, "now": now})
+        db.connection().execute(_SEEN, {"sid": r.session_id, "now": now})
     role = Role(r.role)
     if r.staff_id is None:
         viewer = Viewer(role=role)

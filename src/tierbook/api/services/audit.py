@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
+
 from tierbook.api.deps import Context
 from tierbook.store.models import AuditEntry
 
-_INSERT = AuditEntry.__table__.insert()
+_INSERT = insert(AuditEntry)
 """A Core insert run at once on the request's connection: an audit row is never read back
 in the request, and the ORM's flush of one object (unit of work, identity map, the new id
 returned) costs more CPU than the insert itself."""
