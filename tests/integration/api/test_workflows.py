@@ -371,5 +371,62 @@ def test_the_book_lists_the_current_runs_customers_by_aum_in_every_scope(api) ->
         assert api.client.get("/customers/count", headers=h).json()["total"] == len(ids), role
         second = api.client.get("/customers?limit=2&offset=2&sort=aum", headers=h).json()
         assert [r["customer_id"] for r in second["items"]] == ids[::-1][2:4], role
+        assert second["total"] == len(ids), role  # a page of some: the total of all
+        past = api.client.get("/customers?limit=2&offset=10", headers=h).json()
+        assert (past["items"], past["total"]) == ([], len(ids)), role
     h = api.login("branch_manager")
     assert api.client.get(f"/customers/{gone.customer_id}", headers=h).status_code == 200
+
+
+def test_the_360_shows_every_list_about_the_customer_and_empty_ones_for_a_bare_one(api) -> None:
+    """The 360 of a customer with an open task, a complaint, a logged contact and two
+    surveys lists each of them; one with none of these gets empty lists. Each read is
+    audited."""
+    case = _case(api)  # C0001: an open task, an open complaint (bank.add_case)
+    with api.db() as db:
+        bare = bank.add_customer(db, api.store.cipher, 2, "R1").customer_id
+        db.commit()
+    h = api.login("rm")
+    url = f"/customers/{case.customer_id}"
+    contact = {"channel": "visit", "purpose": "annual review", "outcome": "agreed"}
+    assert api.client.post(f"{url}/contacts", json=contact, headers=h).status_code == 201
+    for score, day in ((7, "2026-01-02"), (10, "2026-01-04")):
+        survey = {"score": score, "surveyed_on": day}
+        assert api.client.post(f"{url}/surveys", json=survey, headers=h).status_code == 201
+    r = api.client.get(url, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["archive"]["customer_id"] == "C0001" and body["archive"]["name"] == "客户1"
+    assert body["archive"]["address"] == "北京市海淀区中关村大街1号"  # an RM may unmask
+    [task] = body["open_tasks"]
+    assert (task["kind"], task["due_date"], task["staff_id"]) == (
+        "monthly_contact",
+        "2026-01-05",
+        "R1",
+    )
+    [complaint] = body["complaints"]
+    assert (complaint["severity"], complaint["summary"], complaint["state"]) == (
+        "C",
+        "queue",
+        "open",
+    )
+    assert complaint["escalated_to"] is None
+    # newest first: the one logged now, then the case's phone call (bank.add_case)
+    logged = [(c["channel"], c["purpose"], c["staff_id"]) for c in body["contacts"]]
+    assert logged == [("visit", "annual review", "R1"), ("phone", "review", "R1")]
+    assert [s["score"] for s in body["surveys"]] == [10, 7]  # newest first
+    assert body["satisfaction_avg"] == 8.5
+    assert [(s["staff_id"], s["role"]) for s in body["staff"]] == [("R1", "rm")]
+    assert [(t["ladder_id"], t["level"]) for t in body["tiers"]] == [
+        ("branch_bands", "50-300万"),
+        ("card_tiers", "黑金"),
+    ]
+    assert [x["account_id"] for x in body["holdings"]] == ["A0001"]
+    r = api.client.get(f"/customers/{bare}", headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["open_tasks"] == body["complaints"] == body["contacts"] == body["surveys"] == []
+    assert body["satisfaction_avg"] is None
+    assert [x["account_id"] for x in body["holdings"]] == ["A0002"]
+    reads = [(e.entity_id, e.actor) for e in _audit(api, "read")]
+    assert reads == [("C0001", "rm"), ("C0002", "rm")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from tierbook.api.deps import CurrentUser, Now, SessionDep, viewer_of
+from tierbook.api.deps import Ctx, CurrentUser, Now, SessionDep, viewer_of
 from tierbook.api.errors import Unauthorized
 from tierbook.api.schemas.auth import LoginIn, LoginOut, MeOut
 from tierbook.api.services.auth import authenticate, close_session, open_session
@@ -54,17 +54,15 @@ def login(
 
 
 @router.post("/logout", status_code=204)
-def logout(
-    actor: CurrentUser, request: Request, response: Response, db: SessionDep, now: Now
-) -> Response:
-    sess = db.scalar(select(UserSession).where(UserSession.id == actor.session_id))
+def logout(ctx: Ctx, request: Request, response: Response) -> Response:
+    sess = ctx.db.scalar(select(UserSession).where(UserSession.id == ctx.actor.session_id))
     if sess is not None:
-        close_session(sess, now)
+        close_session(sess, ctx.now)
     response.status_code = 204
     response.delete_cookie(request.app.state.settings.cookie_name)
     return response
 
 
 @router.get("/me", response_model=MeOut)
-def me(actor: CurrentUser) -> MeOut:
+async def me(actor: CurrentUser) -> MeOut:
     return me_out(actor.login, actor.viewer)

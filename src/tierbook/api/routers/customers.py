@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from tierbook.api.deps import Context, Ctx
 from tierbook.api.errors import ERROR_RESPONSES
+from tierbook.api.responses import json_response
 from tierbook.api.routers.params import Limit, Offset, OnDay
 from tierbook.api.schemas.common import PLAIN, Count, IdNumber, Page
 from tierbook.api.schemas.customers import (
@@ -40,7 +41,7 @@ router = APIRouter(prefix="/customers", tags=["customers"], responses=ERROR_RESP
 CustomerId = Annotated[str, Path(min_length=1, max_length=32, pattern=PLAIN)]
 
 
-def book_filter(
+async def book_filter(
     tier: Annotated[
         str | None, Query(max_length=64, pattern=PLAIN, description="tier ladder level")
     ] = None,
@@ -73,7 +74,7 @@ def book_filter(
 Filter = Annotated[BookFilter, Depends(book_filter)]
 
 
-def _view(ctx: Ctx) -> Context:
+async def _view(ctx: Ctx) -> Context:
     ctx.actor.require(Permission.VIEW_CUSTOMERS)
     return ctx
 
@@ -82,8 +83,10 @@ Viewing = Annotated[Context, Depends(_view)]
 
 
 @router.get("", response_model=Page[CustomerRow], summary="My book")
-def my_book(ctx: Viewing, f: Filter, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    return book.page(ctx, f, limit, offset)
+def my_book(ctx: Viewing, f: Filter, limit: Limit = 50, offset: Offset = 0) -> Response:
+    out = json_response(Page[CustomerRow], book.page(ctx, f, limit, offset))
+    ctx.commit()
+    return out
 
 
 @router.get("/count", response_model=Count, summary="How many customers the book filter matches")
@@ -103,8 +106,10 @@ def export(ctx: Viewing, f: Filter) -> Response:
 
 
 @router.get("/{customer_id}", response_model=Customer360, summary="Customer 360")
-def customer_360(ctx: Viewing, customer_id: CustomerId) -> dict[str, Any]:
-    return customers.customer_360(ctx, customer_id)
+def customer_360(ctx: Viewing, customer_id: CustomerId) -> Response:
+    out = json_response(Customer360, customers.customer_360(ctx, customer_id))
+    ctx.commit()  # the audit row; in this thread (see Context.commit)
+    return out
 
 
 @router.post("/{customer_id}/unmask", response_model=CustomerIdentity)

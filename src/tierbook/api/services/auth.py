@@ -12,8 +12,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierbook.store.models import User, UserSession
@@ -65,32 +66,25 @@ def open_session(db: Session, user: User, rules: SessionRules, now: datetime) ->
     return token
 
 
-_SESSION_BY_TOKEN = (
-    select(UserSession, User)
-    .join(User, User.id == UserSession.user_id)
-    .where(UserSession.token_hash == bindparam("token_hash"))
-)
-"""Built once: every request resolves its session, and building a statement costs more
-CPU than running it (SQLAlchemy's coercions; the compiled form is cached either way)."""
+SessionState = Literal["live", "touch", "expired", "ended"]
 
 
-def resolve_session(
-    db: Session, token: str, rules: SessionRules, now: datetime
-) -> tuple[UserSession, User] | None:
-    """The live session and its user for ``token``, touched; ``None`` when unknown, revoked,
-    idle too long or past its lifetime (an expired session is revoked on the way)."""
-    row = db.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token)}).first()
-    if row is None:
-        return None
-    sess, user = row
-    if sess.revoked_at is not None or not user.active:
-        return None
-    if now >= sess.expires_at or now - sess.last_seen_at > rules.idle:
-        sess.revoked_at = now
-        return None
-    if now - sess.last_seen_at >= TOUCH_EVERY:
-        sess.last_seen_at = now
-    return sess, user
+def session_state(
+    revoked_at: datetime | None,
+    expires_at: datetime,
+    last_seen_at: datetime,
+    user_active: bool,
+    rules: SessionRules,
+    now: datetime,
+) -> SessionState:
+    """Whether a session serves a request at ``now``: ``live``; ``touch`` (live, and its
+    ``last_seen_at`` is due to be written); ``expired`` (idle too long or past its lifetime:
+    to be revoked); ``ended`` (revoked, or its user deactivated)."""
+    if revoked_at is not None or not user_active:
+        return "ended"
+    if now >= expires_at or now - last_seen_at > rules.idle:
+        return "expired"
+    return "touch" if now - last_seen_at >= TOUCH_EVERY else "live"
 
 
 def close_session(sess: UserSession, now: datetime) -> None:

@@ -1,7 +1,8 @@
 """My book: the customers in the caller's scope with tier, band, flags and next due task.
 
-One query for the page and one for the count, however many rows: flags and the next due
-date are correlated sub-selects of the same statement, never a query per row.
+One query for the page and one for the count (an own or team book: one for both), however
+many rows: flags and the next due date are correlated sub-selects of the same statement,
+never a query per row.
 """
 
 from __future__ import annotations
@@ -250,21 +251,33 @@ def _count_statement(scope: ScopeShape, shape: _FilterShape) -> Select[Any]:
     return select(func.count()).select_from(_matching(scope, shape, None).subquery())
 
 
+def _counted_with_page(scope: ScopeShape) -> bool:
+    """Whether the page's statement also counts the matching rows (``count(*) OVER ()``).
+    An own or team book's page reads every assigned customer anyway (to sort them), so the
+    count over the same rows comes with it instead of a second statement redoing the work;
+    a branch's page walks an index in the sort order and stops after the page, which a
+    window over all the branch's rows would defeat, so its count stays a statement."""
+    return scope.by_staff and not scope.by_branch
+
+
 @functools.cache
 def _page_statement(scope: ScopeShape, shape: _FilterShape, sort: BookSort) -> Select[Any]:
     """The rows of one page (``limit``, ``offset``): the page's ids are found first, then
     flags and the next due date are computed for those rows only."""
     cols = _columns()
     order = _order(sort, cols)
+    ids = _matching(scope, shape, sort)
+    if _counted_with_page(scope):
+        ids = ids.add_columns(func.count().over().label("total"))
     page_ids = (
-        _matching(scope, shape, sort)
-        .order_by(*order)
+        ids.order_by(*order)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
+    total = [page_ids.c.total] if _counted_with_page(scope) else []
     stmt = (
-        select(*_row_columns(cols))
+        select(*_row_columns(cols), *total)
         .select_from(S)
         .join(page_ids, page_ids.c.customer_id == S.customer_id)
         .join(Customer, Customer.customer_id == S.customer_id)
@@ -284,18 +297,28 @@ def _params(ctx: Context, f: BookFilter) -> tuple[ScopeShape, _FilterShape, dict
 
 def count(ctx: Context, f: BookFilter) -> int:
     scope, shape, params = _params(ctx, f)
-    return int(ctx.db.scalar(_count_statement(scope, shape), params) or 0)
+    return _count(ctx, scope, shape, params)
+
+
+def _count(ctx: Context, scope: ScopeShape, shape: _FilterShape, params: dict[str, Any]) -> int:
+    return int(ctx.db.connection().execute(_count_statement(scope, shape), params).scalar() or 0)
 
 
 def _rows(ctx: Context, f: BookFilter, limit: int, offset: int) -> Any:
     scope, shape, params = _params(ctx, f)
     stmt = _page_statement(scope, shape, f.sort)
-    return ctx.db.execute(stmt, {**params, "limit": limit, "offset": offset})
+    return ctx.db.connection().execute(stmt, {**params, "limit": limit, "offset": offset})
 
 
 def page(ctx: Context, f: BookFilter, limit: int, offset: int) -> dict[str, Any]:
-    items = [_row(r) for r in _rows(ctx, f, limit, offset)]
-    return {"total": count(ctx, f), "limit": limit, "offset": offset, "items": items}
+    scope, shape, params = _params(ctx, f)
+    stmt = _page_statement(scope, shape, f.sort)
+    rows = ctx.db.connection().execute(stmt, {**params, "limit": limit, "offset": offset}).all()
+    if rows and _counted_with_page(scope):
+        total = int(rows[0].total)
+    else:  # a branch's or everyone's book, or a page past the end
+        total = _count(ctx, scope, shape, params)
+    return {"total": total, "limit": limit, "offset": offset, "items": [_row(r) for r in rows]}
 
 
 EXPORT_COLUMNS = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 
 from tierbook.api.deps import Context
 from tierbook.api.errors import Conflict, NotFound
@@ -20,7 +20,9 @@ from tierbook.rules.models import ComplaintDeadlines, Rulebook, Severity
 from tierbook.store.models import Complaint, SatisfactionSurvey, Staff, TierSnapshot
 
 
-def complaint_row(c: Complaint, now: datetime, supervisor: str | None = None) -> dict[str, Any]:
+def complaint_row(
+    c: Complaint | Row[Any], now: datetime, supervisor: str | None = None
+) -> dict[str, Any]:
     return {
         "id": c.id,
         "customer_id": c.customer_id,

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from pydantic import BaseModel
+from sqlalchemy import Row, Select, bindparam, exists, select
 
 from tierbook.api.deps import Context
-from tierbook.api.errors import Invalid
-from tierbook.api.schemas.customers import ArchiveIn
+from tierbook.api.errors import Invalid, NotFound
+from tierbook.api.schemas.customers import (
+    Archive,
+    ArchiveIn,
+    ContactOut,
+    HoldingOut,
+    SurveyOut,
+    TaskOut,
+    TierOut,
+)
+from tierbook.api.schemas.work import ComplaintDetail
+from tierbook.api.scope import ScopeShape, bound_customer_scope, scope_params
 from tierbook.api.services import audit
 from tierbook.api.services.common import visible_customer
 from tierbook.api.services.complaints import complaint_row
@@ -33,29 +46,23 @@ from tierbook.store.models import (
 CONTACTS_SHOWN = 50
 
 
+_ARCHIVE_SOURCE = {"id_number": "id_number_masked", "phone": "phone_masked"}
+"""The ``Archive`` fields read from a column of another name (the masked forms)."""
+
+
 def archive(ctx: Context, c: Customer) -> dict[str, Any]:
-    full = ctx.viewer.can(Permission.UNMASK_PII)
-    return {
-        "customer_id": c.customer_id,
-        "kind": c.kind,
-        "name": c.name,
-        "branch_id": c.branch_id,
-        "open_date": c.open_date,
-        "birth_date": c.birth_date,
-        "id_number": c.id_number_masked,
-        "phone": c.phone_masked,
-        "address": c.address if full or c.address is None else mask_address(c.address),
-        "occupation": c.occupation,
-        "annual_income": c.annual_income,
-        "family": c.family,
-        "hobbies": c.hobbies,
-        "risk_preference": c.risk_preference,
-        "preferred_channel": c.preferred_channel,
-        "preferred_service": c.preferred_service,
-    }
+    return _shown(ctx, {f: getattr(c, _ARCHIVE_SOURCE.get(f, f)) for f in Archive.model_fields})
 
 
-def _tier(rb: Rulebook, t: TierSnapshot) -> dict[str, Any]:
+def _shown(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+    """The archive as the viewer may see it: the address cut at the district unless the
+    role may unmask (the ID number and phone are masked already)."""
+    if row["address"] is not None and not ctx.viewer.can(Permission.UNMASK_PII):
+        row["address"] = mask_address(row["address"])
+    return row
+
+
+def _tier(rb: Rulebook, t: Any) -> dict[str, Any]:
     ladder = rb.ladder(t.ladder_id)
     text = explain_tier(
         ladder,
@@ -84,94 +91,138 @@ _TIER_FIELDS = (
 
 
 _RUN, _CID = bindparam("run_no"), bindparam("customer_id")
+
+
+def _cols(model: Any, schema: type[BaseModel], *, but: tuple[str, ...] = ()) -> list[Any]:
+    """The columns of ``model`` named like the fields of ``schema`` (except ``but``)."""
+    return [getattr(model, f) for f in schema.model_fields if f not in but]
+
+
 # The 360's statements, built once (building a statement costs more CPU than running it).
+# They are Core selects of the columns the answer shows, run on the session's connection:
+# for a read-only page, loading ORM objects (identity map, instrumented attributes) cost
+# more CPU than running the queries, and every column read costs the driver a description.
+@functools.cache
+def _archive(shape: ScopeShape) -> Select[Any]:
+    """The customer's archive if the viewer may see it (the scope of ``visible_customer``),
+    and whether it has any open task, contact, complaint or survey: the 360 reads only the
+    lists that are not empty (most customers have no complaint or survey)."""
+    cols = [getattr(Customer, _ARCHIVE_SOURCE.get(f, f)).label(f) for f in Archive.model_fields]
+    cid = Customer.customer_id
+    has = {
+        "open_tasks": exists().where(Task.customer_id == cid, Task.state == "open"),
+        "contacts": exists().where(ContactLog.customer_id == cid),
+        "complaints": exists().where(Complaint.customer_id == cid),
+        "surveys": exists().where(SatisfactionSurvey.customer_id == cid),
+    }
+    flags = [e.label(f"has_{k}") for k, e in has.items()]
+    return select(*cols, *flags).where(cid == _CID, bound_customer_scope(shape))
+
+
 _TIERS = (
-    select(TierSnapshot)
+    select(
+        *_cols(TierSnapshot, TierOut, but=("explanation",)),
+        TierSnapshot.level_index,
+        TierSnapshot.below_run,
+        TierSnapshot.class_averages,
+    )
     .where(TierSnapshot.run_no == _RUN, TierSnapshot.customer_id == _CID)
     .order_by(TierSnapshot.ladder_id)
 )
 _HOLDINGS = (
-    select(Holding)
+    select(*_cols(Holding, HoldingOut))
     .where(Holding.run_no == _RUN, Holding.customer_id == _CID)
     .order_by(Holding.account_id)
 )
 _HISTORY = (
-    select(AumHistory)
+    select(AumHistory.ladder_id, AumHistory.periods)
     .where(AumHistory.run_no == _RUN, AumHistory.customer_id == _CID)
     .order_by(AumHistory.ladder_id)
 )
 _STAFF = (
-    select(StaffAssignment, Staff.name)
+    select(
+        StaffAssignment.role,
+        StaffAssignment.staff_id,
+        Staff.name,
+        StaffAssignment.band,
+        StaffAssignment.valid_from.label("since"),
+    )
     .join(Staff, Staff.staff_id == StaffAssignment.staff_id)
     .where(StaffAssignment.customer_id == _CID, StaffAssignment.valid_to.is_(None))
     .order_by(StaffAssignment.role)
 )
 _OPEN_TASKS = (
-    select(Task)
+    select(*_cols(Task, TaskOut))
     .where(Task.customer_id == _CID, Task.state == "open")
     .order_by(Task.due_date, Task.id)
 )
 _CONTACTS = (
-    select(ContactLog)
+    select(*_cols(ContactLog, ContactOut))
     .where(ContactLog.customer_id == _CID)
     .order_by(ContactLog.contacted_at.desc(), ContactLog.id.desc())
     .limit(CONTACTS_SHOWN)
 )
 _COMPLAINTS = (
-    select(Complaint).where(Complaint.customer_id == _CID).order_by(Complaint.received_at.desc())
+    select(*_cols(Complaint, ComplaintDetail, but=("overdue", "escalated_to")))
+    .where(Complaint.customer_id == _CID)
+    .order_by(Complaint.received_at.desc())
 )
 _SURVEYS = (
-    select(SatisfactionSurvey)
+    select(*_cols(SatisfactionSurvey, SurveyOut))
     .where(SatisfactionSurvey.customer_id == _CID)
     .order_by(SatisfactionSurvey.surveyed_on.desc())
 )
+_LISTS = {
+    "open_tasks": _OPEN_TASKS,
+    "contacts": _CONTACTS,
+    "complaints": _COMPLAINTS,
+    "surveys": _SURVEYS,
+}
+"""The lists about the customer the 360 reads only when ``_archive`` says they have rows."""
 
 
 def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
-    c = visible_customer(ctx, customer_id)
+    shape, scope = scope_params(ctx.viewer)
+    db = ctx.db.connection()
+    found = db.execute(_archive(shape), {"customer_id": customer_id, **scope}).first()
+    if found is None:
+        raise NotFound(f"no customer {customer_id}")
     run = ctx.current_run()
     rb = ctx.rulebook(run)
-    db = ctx.db
-    cid = c.customer_id
+    row = found._asdict()
+    has = {k: row.pop(f"has_{k}") for k in _LISTS}
+    cid = row["customer_id"]
     per_run = {"run_no": run.no, "customer_id": cid}
     about = {"customer_id": cid}
-    tiers = db.scalars(_TIERS, per_run)
-    holdings = db.scalars(_HOLDINGS, per_run)
-    history = db.scalars(_HISTORY, per_run)
-    staff = db.execute(_STAFF, about)
-    tasks = db.scalars(_OPEN_TASKS, about)
-    contacts = db.scalars(_CONTACTS, about)
-    complaints = db.scalars(_COMPLAINTS, about)
-    surveys = list(db.scalars(_SURVEYS, about))
-    scores = [float(x.score) for x in surveys if x.score is not None]
+
+    def rows(name: str) -> Sequence[Row[Any]]:
+        return db.execute(_LISTS[name], about).all() if has[name] else ()
+
+    tiers = db.execute(_TIERS, per_run).all()
+    holdings = db.execute(_HOLDINGS, per_run).all()
+    history = db.execute(_HISTORY, per_run).all()
+    staff = db.execute(_STAFF, about).all()
+    surveys = [r._asdict() for r in rows("surveys")]
+    scores = [float(x["score"]) for x in surveys if x["score"] is not None]
     avg = sum(scores) / len(scores) if scores else None
     audit.record(ctx, "read", "customer", cid)
     return {
-        "archive": archive(ctx, c),
+        "archive": _shown(ctx, row),
         "as_of": run.as_of,
         "rulebook": f"{run.rulebook_id} {run.rulebook_version}",
         "tiers": [_tier(rb, t) for t in tiers],
-        "holdings": list(holdings),
+        "holdings": [r._asdict() for r in holdings],
         "aum_history": [p for h in history for p in _history_points(h)],
-        "staff": [
-            {
-                "role": a.role,
-                "staff_id": a.staff_id,
-                "name": name,
-                "band": a.band,
-                "since": a.valid_from,
-            }
-            for a, name in staff
-        ],
-        "open_tasks": list(tasks),
-        "contacts": list(contacts),
-        "complaints": [complaint_row(x, ctx.now) for x in complaints],
+        "staff": [r._asdict() for r in staff],
+        "open_tasks": [r._asdict() for r in rows("open_tasks")],
+        "contacts": [r._asdict() for r in rows("contacts")],
+        "complaints": [complaint_row(x, ctx.now) for x in rows("complaints")],
         "surveys": surveys,
         "satisfaction_avg": None if avg is None else round(avg, 2),
     }
 
 
-def _history_points(h: AumHistory) -> list[dict[str, Any]]:
+def _history_points(h: Any) -> list[dict[str, Any]]:
     """One point per review period from the row's parallel lists (oldest first)."""
     p = h.periods
     return [
