@@ -116,7 +116,7 @@ def _cell_of_date(d: ir.DateValue, cells: _Cells) -> ir.IntegerValue:
     """A few integer operations per row (``_Cells``): the year and month of the date and
     one comparison per cut; the look-up of the day number costs several times more per row
     on DuckDB, and a test of the window per row as much again."""
-    cell = d.year() * 12 + d.month()
+    cell = (d.year() * 12 + d.month()).cast("int32")  # PostgreSQL: EXTRACT is numeric
     if not cells.cuts:
         return cell
     cell = cell * (len(cells.cuts) + 1)
@@ -145,7 +145,7 @@ def _day_bit(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
     # in day number mod 31 (a bucket is at most 31 days). Bits 0..30: the bit fits the plain
     # INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
     if all((b.start.year, b.start.month) == (b.end.year, b.end.month) for b in cal.buckets):
-        return ibis.literal(1) << (d.day() - 1)
+        return ibis.literal(1) << (d.day() - 1).cast("int32")  # PostgreSQL: EXTRACT is numeric
     return ibis.literal(1) << (_window_day(d, cal) % 31)
 
 
