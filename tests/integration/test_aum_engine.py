@@ -78,7 +78,7 @@ def _reference(accounts, daily: pd.DataFrame, start: date, end: date) -> dict[st
     return {c: v / days for c, v in totals.items()}
 
 
-def _engine(con, acc, table, form, cal, customers):
+def _engine(con, acc, table, form, cal, customers, row_flag=None):
     accounts = ibis.memtable(acc).cast({"open_date": "date", "close_date": "date"})
     t = (
         ibis.memtable(table).cast({"date": "date"})
@@ -87,8 +87,10 @@ def _engine(con, acc, table, form, cal, customers):
             ibis._.balance < 0
         )
     )
+    if row_flag is not None:  # every row trusted: the scan that also counts the good rows
+        t = t.mutate(**{row_flag: ibis.literal(False)})
     if form == "daily":
-        sums = aum.account_bucket_sums_daily(t, cal)
+        sums = aum.account_bucket_sums_daily(t, cal, row_flag=row_flag)
     else:
         sums = aum.account_bucket_sums_events(t, accounts, cal)
     customer_table = ibis.memtable({"customer_id": customers})
@@ -120,6 +122,36 @@ def test_daily_and_event_forms_give_the_day_by_day_averages(con, book) -> None:
     for sums in by_form.values():
         got = period_average(sums.weighted, cal, "year")
         np.testing.assert_allclose(got, [ref_year.get(c, 0.0) for c in customers], atol=1e-6)
+
+
+MID_MONTH = date(2025, 6, 15)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_a_mid_month_as_of_cuts_the_window_at_its_days(con, book) -> None:
+    """As of 15 June the rolling 365 days start inside a month (16 June 2024), the last
+    month is month-to-date and the rows after the as-of date count for nothing, whether
+    the scan also checks the rows or not."""
+    accounts, paths = book
+    acc, daily, events = _frames(accounts, paths)
+    cal = review_calendar(MID_MONTH, 12)
+    customers = ["C0", "C1", "C2"]
+    by_form = {
+        "daily": _engine(con, acc, daily, "daily", cal, customers),
+        "daily, rows checked": _engine(con, acc, daily, "daily", cal, customers, "_bad"),
+        "events": _engine(con, acc, events, "events", cal, customers),
+    }
+    for period, start in (
+        ("month", date(2025, 6, 1)),
+        ("ytd", date(2025, 1, 1)),
+        ("rolling_365", MID_MONTH - timedelta(days=364)),
+    ):
+        ref = _reference(accounts, daily, start, MID_MONTH)
+        expected = [ref.get(c, 0.0) for c in customers]
+        for sums in by_form.values():
+            got = period_average(sums.weighted, cal, period)
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-6)
 
 
 def test_days_without_balance_count_as_zero(con) -> None:

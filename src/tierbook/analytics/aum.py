@@ -14,11 +14,13 @@ bucket it overlaps — no expansion to one row per day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.rules.models import AssetClass
@@ -39,51 +41,118 @@ def account_bucket_sums_daily(
 ) -> ir.Table:
     """Balance-days per account and bucket from daily end-of-day balances.
 
-    Also ``day_or`` and ``day_sum``: the OR and the SUM of ``2 ** (day of the window mod
-    31)`` over the bucket's rows (a bucket is at most 31 days). They differ exactly when a
-    day appears twice: a duplicate key found in the same scan, with no extra pass. The sum
-    is taken in float64, exact below 2**53.
+    Also ``day_sum`` and ``n_rows``: the sum of ``2 ** bit`` over the bucket's rows, ``bit``
+    a number that differs between any two days of a bucket (``_day_bit``), and the number of
+    rows. A day given twice is a carry in that sum: ``repeated_day`` finds it from the two
+    columns, in the same scan, with no extra pass. The sum is taken in float64, exact below
+    2**53.
 
     ``row_flag`` names a boolean column true on rows not to be trusted (unvalidated input,
     ``Dataset.pending_scan``): then every row is scanned, rows outside the window (or
-    without a date) fall in bucket -1 (whose day bits mean nothing), and ``n_ok`` counts
-    the rows whose flag is false."""
+    without a date) fall in bucket -1 (whose day bits mean nothing), and ``n_ok`` (instead
+    of ``n_rows``) counts the rows whose flag is false. Only when every row read passes is
+    the result kept (``Dataset.settle``); ``n_ok`` is then the number of rows too."""
+    cells = _month_cells(cal, checked=row_flag is not None)
     if row_flag is None:
         t = balances.filter(balances.date >= cal.start, balances.date <= cal.as_of)
-        day = _day_number(t.date, cal)
-        t = t.mutate(bucket=_bucket_of_day(day, cal), day_bit=_day_bit(day))
-        extra: dict[str, Any] = {}
     else:
-        # The day clamped to -1 .. n (n days in the window): one look-up in a table with a
-        # -1 at each end gives the bucket, no test of the window per row.
         t = balances
-        n = len(_day_table(cal))
-        day = ibis.greatest(ibis.least(_day_number(t.date, cal), n), -1) + 1
-        edged = ibis.literal([-1, *_day_table(cal), -1], type="array<int16>")
-        t = t.mutate(bucket=edged[day].fill_null(-1), day_bit=_day_bit(day.fill_null(0)))
-        extra = {"n_ok": t.count(where=~t[row_flag])}
-    return t.group_by(["account_id", "bucket"]).aggregate(
-        bd=t.balance.sum(),
-        day_or=bit_or(t.day_bit),
-        day_sum=t.day_bit.cast("float64").sum(),
-        **extra,
+    if cells is None:  # the general calendar: the bucket by look-up of the day number
+        bucket = _bucket_of_day(_window_day(t.date, cal), cal)
+        if row_flag is not None:
+            inside = (t.date >= cal.start) & (t.date <= cal.as_of)
+            bucket = ibis.ifelse(inside, bucket, -1).fill_null(-1)
+        t = t.mutate(bucket=bucket.cast("int16"), day_bit=_day_bit(t.date, cal))
+        by = "bucket"
+    else:
+        t = t.mutate(cell=_cell_of_date(t.date, cells), day_bit=_day_bit(t.date, cal))
+        by = "cell"
+    count = {"n_rows": t.count()} if row_flag is None else {"n_ok": t.count(where=~t[row_flag])}
+    sums = t.group_by(["account_id", by]).aggregate(
+        bd=t.balance.sum(), day_sum=t.day_bit.cast("float64").sum(), **count
     )
+    if cells is None:
+        return sums
+    # The bucket of each cell, on the (few million) sums rather than the (100M) rows.
+    bucket = ibis.cases(*[(sums.cell == c, i) for c, i in cells.buckets.items()], else_=-1)
+    return sums.select("account_id", *sums.columns[2:], bucket=bucket.cast("int16"))
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """A calendar whose buckets each lie within one calendar month: a date's *cell* is
+    ``(12 * year + month) * (len(cuts) + 1) + (number of cuts on or before it)``, the cuts
+    being the bucket starts that are not the first of a month (and, for ``checked`` rows,
+    the day after the as-of date when it is not). Each bucket is exactly one cell; a date
+    outside the window falls in no bucket's cell."""
+
+    cuts: tuple[date, ...]
+    buckets: dict[int, int]  # cell -> bucket index
+
+
+MAX_CUTS = 3
+"""Cuts inside months beyond which the look-up of the day number is used instead (each cut
+is one more comparison per row)."""
+
+
+def _month_cells(cal: ReviewCalendar, *, checked: bool) -> _Cells | None:
+    if any((b.start.year, b.start.month) != (b.end.year, b.end.month) for b in cal.buckets):
+        return None
+    after = cal.as_of + timedelta(days=1)
+    cuts = {b.start for b in cal.buckets if b.start.day != 1}
+    if checked and after.day != 1:
+        cuts.add(after)
+    if len(cuts) > MAX_CUTS:
+        return None
+    ordered = tuple(sorted(cuts))
+
+    def cell(d: date) -> int:
+        return (12 * d.year + d.month) * (len(ordered) + 1) + sum(c <= d for c in ordered)
+
+    return _Cells(ordered, {cell(b.start): i for i, b in enumerate(cal.buckets)})
+
+
+def _cell_of_date(d: ir.DateValue, cells: _Cells) -> ir.IntegerValue:
+    """A few integer operations per row (``_Cells``): the year and month of the date and
+    one comparison per cut; the look-up of the day number costs several times more per row
+    on DuckDB, and a test of the window per row as much again."""
+    cell = (d.year() * 12 + d.month()).cast("int32")  # PostgreSQL: EXTRACT is numeric
+    if not cells.cuts:
+        return cell
+    cell = cell * (len(cells.cuts) + 1)
+    for cut in cells.cuts:
+        cell = cell + (d >= cut).cast("int32")
+    return cell
+
+
+def repeated_day(day_sum: np.ndarray, n_rows: np.ndarray) -> np.ndarray:
+    """Per account and bucket (``account_bucket_sums_daily``): true where a day is given
+    twice. ``day_sum`` is a sum of ``n_rows`` powers of two, one per row, the same power for
+    the same day: with no day twice it has ``n_rows`` bits set, and a day twice makes a
+    carry, which leaves fewer (adding ``2**b`` sets one more bit only when bit ``b`` is
+    clear). Distinct days of a bucket sum below ``2**31``; a larger sum has a repeat."""
+    big = day_sum >= 2.0**31
+    bits = np.bitwise_count(np.where(big, 0, day_sum).astype(np.int64))
+    return big | (bits != n_rows)
 
 
 def _day_number(date: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
     return date.delta(ibis.literal(cal.start), unit="day").cast("int32")  # Spark: INT index
 
 
-def _day_bit(day: ir.IntegerValue) -> ir.IntegerValue:
-    # Bits 0..30: a bucket's (at most 31) consecutive days differ mod 31, and the bit fits
-    # the plain INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
-    return ibis.literal(1) << (day % 31)
+def _day_bit(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
+    # Two days of a bucket differ in day of the month when buckets lie within months, else
+    # in day number mod 31 (a bucket is at most 31 days). Bits 0..30: the bit fits the plain
+    # INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
+    if all((b.start.year, b.start.month) == (b.end.year, b.end.month) for b in cal.buckets):
+        return ibis.literal(1) << (d.day() - 1).cast("int32")  # PostgreSQL: EXTRACT is numeric
+    return ibis.literal(1) << (_window_day(d, cal) % 31)
 
 
-@ibis.udf.agg.builtin(name="bit_or")
-def bit_or(x: int) -> int:
-    """The engine's own ``bit_or`` aggregate (DuckDB, PostgreSQL and Spark SQL all have one;
-    Ibis 12 compiles ``.bit_or()`` for the first two only)."""
+def _window_day(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
+    """The day number clamped to the window (a date outside it is given bucket -1 by the
+    caller; clamped, its look-up and its shift stay in range on every engine)."""
+    return ibis.greatest(ibis.least(_day_number(d, cal), len(_day_table(cal)) - 1), 0)
 
 
 def _day_table(cal: ReviewCalendar) -> list[int]:
@@ -99,11 +168,12 @@ def _bucket_of_day(day: ir.IntegerValue, cal: ReviewCalendar) -> ir.IntegerValue
 def duplicate_day_accounts(
     balances: ir.Table, accounts: ir.Table, customer_ids: list[str], cal: ReviewCalendar
 ) -> ir.Table:
-    """Accounts of ``customer_ids`` with a day given twice (see ``account_bucket_sums_daily``)."""
+    """The sums per account and bucket (``account_bucket_sums_daily``) of the accounts of
+    ``customer_ids``: ``repeated_day`` on their ``day_sum`` and ``n_rows`` names the
+    accounts with a day given twice."""
     own = accounts.filter(accounts.customer_id.isin(customer_ids)).select("account_id")
     sums = account_bucket_sums_daily(balances.semi_join(own, "account_id"), cal)
-    t = sums.filter(sums.day_or.cast("float64") != sums.day_sum)
-    return t.select("account_id").distinct()
+    return sums.select("account_id", "day_sum", "n_rows")
 
 
 def account_bucket_sums_events(
@@ -168,9 +238,9 @@ def keyed_bucket_sums(account_sums: ir.Table, accounts: ir.Table, customers: ir.
     """The account sums as narrow integer-keyed rows, one per account and bucket: ``row`` is
     the account's customer's position in ``customer_id`` order, ``klass`` the position of its
     product type in ``CLASSES`` (-1 for none). The caller sums them per customer (a second
-    GROUP BY in the engine would cost more than the numpy sum) and applies the weights. With
-    daily snapshots, ``duplicate_day`` is true on the account-buckets where a day appears
-    twice; ``n_ok`` and ``repeated`` are kept when the account sums have them. Accounts of
+    GROUP BY in the engine would cost more than the numpy sum) and applies the weights.
+    ``day_sum``, ``n_rows`` (daily snapshots: ``repeated_day``), ``n_ok`` and ``repeated``
+    are kept when the account sums have them. Accounts of
     no known customer are left out."""
     ranked = customers.select("customer_id", row=ibis.row_number().over(order_by="customer_id"))
     acc = accounts.select("account_id", "customer_id", "product_type")
@@ -179,9 +249,7 @@ def keyed_bucket_sums(account_sums: ir.Table, accounts: ir.Table, customers: ir.
     acc = acc.select("account_id", row=acc.row.cast("int32"), klass=klass.cast("int8"))
     j = account_sums.join(acc, "account_id")
     columns: dict[str, Any] = {"row": j.row, "bucket": j.bucket, "klass": j.klass, "bd": j.bd}
-    if "day_or" in account_sums.columns:
-        columns["duplicate_day"] = j.day_or.cast("float64") != j.day_sum
-    for count in ("n_ok", "repeated"):
+    for count in ("day_sum", "n_rows", "n_ok", "repeated"):
         if count in account_sums.columns:
             columns[count] = j[count]
     return j.select(**columns)

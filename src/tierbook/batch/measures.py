@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tierbook.analytics.aum import CLASSES
+from tierbook.analytics.aum import CLASSES, repeated_day
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.rules.models import AumMeasure, Ladder, Period
 
@@ -43,7 +43,7 @@ class BucketSums:
     def add(self, batch: pa.RecordBatch | pa.Table, index: pd.Index) -> list[str]:
         """Add a batch of (row, bucket, klass, bd) sums (``keyed_bucket_sums``: one row per
         account and bucket, or already summed per customer); return the ids of the customers
-        the batch flags with a duplicate day (``duplicate_day``). ``index`` holds the
+        the batch flags with a duplicate day (``repeated_day``). ``index`` holds the
         customer ids in the engine's ``row`` order."""
         names = batch.schema.names
         if "n_ok" in names:
@@ -56,9 +56,10 @@ class BucketSums:
         bd = batch.column("bd").to_numpy(zero_copy_only=False).astype(np.float64)
         placed = (k >= 0) & (b >= 0)  # bucket -1: rows outside the window (``n_ok`` only)
         flagged: list[str] = []
-        if "duplicate_day" in names:
-            dup = batch.column("duplicate_day").fill_null(False).to_numpy(zero_copy_only=False)
-            dup &= placed
+        if "day_sum" in names:  # daily snapshots: rows counted in n_rows, or n_ok when checked
+            count = batch.column("n_rows" if "n_rows" in names else "n_ok")
+            day_sum = batch.column("day_sum").fill_null(0.0).to_numpy(zero_copy_only=False)
+            dup = repeated_day(day_sum, count.to_numpy(zero_copy_only=False)) & placed
             flagged = list(index[rows[dup]]) if dup.any() else []
         cents = np.round(bd * 100.0)  # whole cents
         keep = placed & (cents != 0)  # a zero sum adds nothing: not kept

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends.engine import engine_of, record_batches
@@ -191,7 +192,10 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
         sums, flagged = _stream(acct, ds, cal, index, weights)
     if flagged:
         dup = aum_expr.duplicate_day_accounts(balances, accounts, sorted(set(flagged)), cal)
-        ds.check_keys_for("balances_daily", dup.to_pyarrow().column("account_id").to_pylist())
+        got = dup.to_pyarrow()
+        twice = aum_expr.repeated_day(got["day_sum"].to_numpy(), got["n_rows"].to_numpy())
+        ids = got["account_id"].filter(pa.array(twice)).unique().to_pylist()
+        ds.check_keys_for("balances_daily", ids)
         acct = aum_expr.account_bucket_sums_daily(ds.tables["balances_daily"], cal)
         sums, _ = _stream(acct, ds, cal, index, weights)
     return sums

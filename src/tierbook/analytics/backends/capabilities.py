@@ -60,8 +60,8 @@ CAPABILITIES: dict[str, Capabilities] = {
         small_tables="COPY of the validated rows into temporary tables of the session",
         date_difference="epoch of the timestamp difference / 86400",
         integer_division="SQL / on integers truncates (Ibis casts to float first)",
-        portability="no int << bigint: the day bit is 1 << (day mod 31), an INTEGER on every "
-        "engine; arrays are 1-based (Ibis shifts the look-up index)",
+        portability="no int << bigint: the day bit is 1 << (day of the month - 1), an INTEGER "
+        "on every engine; arrays are 1-based (Ibis shifts the look-up index)",
         checks_in_scan=False,
         session_start_s=0.1,
     ),
@@ -72,9 +72,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         small_tables="written as Parquet by DuckDB under the staging folder, read by Spark",
         date_difference="timestampdiff(DAY, a, b)",
         integer_division="SQL / is float, div truncates",
-        portability="Ibis 12 compiles no .bit_or() for Spark: the engine's builtin bit_or "
-        "aggregate is called by name; element_at needs an INT index: day numbers cast "
-        "to int32",
+        portability="element_at needs an INT index: day numbers cast to int32",
         checks_in_scan=False,
         session_start_s=6.0,
     ),
