@@ -49,26 +49,21 @@ def test_bad_rows_carry_file_line_column_and_no_personal_data(flawed, tmp_path: 
     assert not any(s in reason for s in secrets for reason in q["reason"])
 
 
-def test_a_run_beyond_its_memory_limit_stops_with_a_hint_not_a_traceback(
-    flawed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("setting", "stage"),
+    [
+        ("TIERBOOK_MEMORY_LIMIT", "load and validate inputs"),
+        ("TIERBOOK_ANALYSIS_MEMORY_LIMIT", "value score, key customers, fake-big flags"),
+    ],
+)
+def test_a_run_beyond_a_memory_limit_stops_naming_the_setting_and_the_stage_not_a_traceback(
+    flawed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, stage: str
 ) -> None:
     bank, _ = flawed
-    monkeypatch.setenv("TIERBOOK_MEMORY_LIMIT", "1MB")
+    monkeypatch.setenv(setting, "1MB")
     out = tierbook("run", "--data", str(bank), "--as-of", "2025-12-31", "--out", str(tmp_path),
                    "--no-excel", "--quiet", expect=2)  # fmt: skip
     text = " ".join(out.split())
-    assert "ran out of its working memory (TIERBOOK_MEMORY_LIMIT=1MB) in the stage" in text
-    assert "set TIERBOOK_MEMORY_LIMIT higher" in text
-    assert "Traceback" not in out
-
-
-def test_a_value_step_beyond_its_own_limit_names_that_setting_and_the_stage(
-    flawed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bank, _ = flawed
-    monkeypatch.setenv("TIERBOOK_ANALYSIS_MEMORY_LIMIT", "1MB")
-    out = tierbook("run", "--data", str(bank), "--as-of", "2025-12-31", "--out", str(tmp_path),
-                   "--no-excel", "--quiet", expect=2)  # fmt: skip
-    text = " ".join(out.split())
-    assert "(TIERBOOK_ANALYSIS_MEMORY_LIMIT=1MB) in the stage 'value score" in text
+    assert f"ran out of its working memory ({setting}=1MB) in the stage '{stage}'" in text
+    assert f"set {setting} higher" in text
     assert "Traceback" not in out
