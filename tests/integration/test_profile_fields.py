@@ -12,7 +12,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierbook.batch.maintain import PROFILE_FIELDS, _profile
+from tierbook.batch.maintain import PROFILE_FIELDS, SPACE, _profile
 from tierbook.bootstrap import connect_engine
 
 SPACES = " \t\n\x0b\x0c\r\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -48,3 +48,7 @@ def test_missing_fields_are_null_or_whitespace_only(drawn):
     assert got["missing_fields"].tolist() == [reference(*r) for r in drawn]
     births = [pd.Timestamp(1980, 2, 29) if b else pd.NaT for b, _, _ in drawn]
     assert got["birth_date"].tolist() == births
+
+
+def test_the_written_out_whitespace_is_every_character_python_strips():
+    assert set(SPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}

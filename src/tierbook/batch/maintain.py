@@ -97,8 +97,13 @@ def _referral_history(
     )
 
 
-_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
-_BLANK = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]*$"
+SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""The characters ``str.isspace`` holds true (``str.strip`` removes), written out: finding
+them among every code point costs 0.15 s at each start (a test keeps the two equal)."""
+_BLANK = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in SPACE) + "]*$"
 """A text of Python's whitespace only (what ``str.strip`` leaves empty), as an RE2 pattern."""
 
 
