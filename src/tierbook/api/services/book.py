@@ -304,16 +304,18 @@ def _count(ctx: Context, scope: ScopeShape, shape: _FilterShape, params: dict[st
     return int(ctx.db.connection().execute(_count_statement(scope, shape), params).scalar() or 0)
 
 
-def _rows(ctx: Context, f: BookFilter, limit: int, offset: int) -> Any:
+def _rows(
+    ctx: Context, f: BookFilter, limit: int, offset: int
+) -> tuple[ScopeShape, _FilterShape, dict[str, Any], Any]:
+    """The page's rows, with the scope, filter shape and parameters they were read with."""
     scope, shape, params = _params(ctx, f)
     stmt = _page_statement(scope, shape, f.sort)
-    return ctx.db.connection().execute(stmt, {**params, "limit": limit, "offset": offset})
+    rows = ctx.db.connection().execute(stmt, {**params, "limit": limit, "offset": offset})
+    return scope, shape, params, rows.all()
 
 
 def page(ctx: Context, f: BookFilter, limit: int, offset: int) -> dict[str, Any]:
-    scope, shape, params = _params(ctx, f)
-    stmt = _page_statement(scope, shape, f.sort)
-    rows = ctx.db.connection().execute(stmt, {**params, "limit": limit, "offset": offset}).all()
+    scope, shape, params, rows = _rows(ctx, f, limit, offset)
     if rows and _counted_with_page(scope):
         total = int(rows[0].total)
     else:  # a branch's or everyone's book, or a page past the end
@@ -338,7 +340,7 @@ EXPORT_COLUMNS = (
 
 def export_csv(ctx: Context, f: BookFilter) -> str:
     """The whole filtered book as CSV, masked like the list; the export is audited."""
-    rows = _rows(ctx, f, EXPORT_MAX, 0)
+    *_, rows = _rows(ctx, f, EXPORT_MAX, 0)
     buf = io.StringIO()
     out = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS)
     out.writeheader()

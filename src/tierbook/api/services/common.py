@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select
 
 from tierbook.api.deps import Context
 from tierbook.api.errors import NotFound
@@ -22,11 +22,19 @@ from tierbook.store.models import Customer
 __all__ = ["band_ladder_id", "level_names", "tier_ladder_id", "visible_customer", "visible_record"]
 
 
+def visible_clause(shape: ScopeShape) -> ColumnElement[bool]:
+    """The customer of the bound ``customer_id``, if a viewer of ``shape`` may see it."""
+    return and_(Customer.customer_id == bindparam("customer_id"), bound_customer_scope(shape))
+
+
+def no_customer(customer_id: str) -> NotFound:
+    """The 404 of a customer out of scope, exactly as if it did not exist."""
+    return NotFound(f"no customer {customer_id}")
+
+
 @functools.cache
 def _visible_customer(shape: ScopeShape) -> Select[tuple[Customer]]:
-    return select(Customer).where(
-        Customer.customer_id == bindparam("customer_id"), bound_customer_scope(shape)
-    )
+    return select(Customer).where(visible_clause(shape))
 
 
 def visible_customer(ctx: Context, customer_id: str) -> Customer:
@@ -34,7 +42,7 @@ def visible_customer(ctx: Context, customer_id: str) -> Customer:
     shape, params = scope_params(ctx.viewer)
     found = ctx.db.scalar(_visible_customer(shape), {"customer_id": customer_id, **params})
     if found is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise no_customer(customer_id)
     return found
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import Row, Select, bindparam, exists, select
 
 from tierbook.api.deps import Context
-from tierbook.api.errors import Invalid, NotFound
+from tierbook.api.errors import Invalid
 from tierbook.api.schemas.customers import (
     Archive,
     ArchiveIn,
@@ -21,9 +21,9 @@ from tierbook.api.schemas.customers import (
     TierOut,
 )
 from tierbook.api.schemas.work import ComplaintDetail
-from tierbook.api.scope import ScopeShape, bound_customer_scope, scope_params
+from tierbook.api.scope import ScopeShape, scope_params
 from tierbook.api.services import audit
-from tierbook.api.services.common import visible_customer
+from tierbook.api.services.common import no_customer, visible_clause, visible_customer
 from tierbook.api.services.complaints import complaint_row
 from tierbook.domain.access import Permission
 from tierbook.domain.explain import explain_tier
@@ -116,7 +116,7 @@ def _archive(shape: ScopeShape) -> Select[Any]:
         "surveys": exists().where(SatisfactionSurvey.customer_id == cid),
     }
     flags = [e.label(f"has_{k}") for k, e in has.items()]
-    return select(*cols, *flags).where(cid == _CID, bound_customer_scope(shape))
+    return select(*cols, *flags).where(visible_clause(shape))
 
 
 _TIERS = (
@@ -186,7 +186,7 @@ def customer_360(ctx: Context, customer_id: str) -> dict[str, Any]:
     db = ctx.db.connection()
     found = db.execute(_archive(shape), {"customer_id": customer_id, **scope}).first()
     if found is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise no_customer(customer_id)
     run = ctx.current_run()
     rb = ctx.rulebook(run)
     row = found._asdict()
