@@ -12,15 +12,20 @@ the publish time of the run they read.
    read to know which customers it may open.
 4. Each endpoint is measured alone at ``BENCH_API_USERS`` concurrent connections by ``wrk``
    (one thread, C: it leaves the CPU to the server), after a warm-up, twice: each client
-   pausing ``think`` ms between its requests (1 s: a busy user), and with no pause at all
-   (saturation: the latency is then the clients over the throughput, Little's law). The
+   pausing about ``think`` ms between its requests (1 s: a busy user), and with no pause at
+   all (saturation: the latency is then the clients over the throughput, Little's law). The
+   pause is drawn uniformly from ``think`` ± ``BENCH_API_JITTER`` × ``think`` (0.5): with
+   one fixed pause the 50 connections, opened together, stay in step and send their
+   requests in bursts of 50, which users working at their own pace do not; ``0`` measures
+   that lock-step load (the earlier benches' figures). The
    1-minute load average is printed with every figure: the machine is shared, and a figure
    measured under someone else's load says so. ``BENCH_API_LOAD=locust`` runs the Locust users of
    ``bench/locustfile.py`` instead (both endpoints mixed; Locust itself needs about a core).
 
 Environment: BENCH_API_CUSTOMERS (20000), BENCH_API_DATA (bench-data/N), BENCH_API_RUN
 (bench-data/api-run-N), BENCH_API_USERS (50), BENCH_API_SECONDS (30 per endpoint),
-BENCH_API_WORKERS (uvicorn workers, 2), BENCH_API_THINK_MS (1000,0), BENCH_API_LOAD (wrk
+BENCH_API_WORKERS (uvicorn workers, 2), BENCH_API_THINK_MS (1000,0), BENCH_API_JITTER
+(0.5), BENCH_API_LOAD (wrk
 when it is installed, else locust), BENCH_API_ROLES (rm,branch_manager), BENCH_PG (admin
 URL of the server),
 BENCH_API_STORE (URL of a store published earlier: steps 1–2 are skipped, the demo logins
@@ -197,8 +202,9 @@ request = function()
   i = i %% n + 1
   return reqs[i]
 end
+math.randomseed(7)
 delay = function()
-  return %d
+  return math.random(%d, %d)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -213,10 +219,13 @@ def _lua(text_: str) -> str:
     return '"' + text_.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def wrk_script(paths: list[tuple[str, str]], path: Path, port: int, think_ms: int) -> None:
+def wrk_script(
+    paths: list[tuple[str, str]], path: Path, port: int, think_ms: int, jitter: float
+) -> None:
     """A wrk script sending the (token, path) requests in a shuffled, fixed order, each
-    connection waiting ``think_ms`` before its next request (the Host header is given: at
-    load time wrk does not know it yet, and uvicorn refuses a request without one)."""
+    connection waiting ``think_ms`` ± ``jitter`` × ``think_ms`` (uniform) before its next
+    request (the Host header is given: at load time wrk does not know it yet, and uvicorn
+    refuses a request without one)."""
     import random
 
     host = _lua(f"127.0.0.1:{port}")
@@ -227,7 +236,8 @@ def wrk_script(paths: list[tuple[str, str]], path: Path, port: int, think_ms: in
         f'["Authorization"] = {_lua("Bearer " + t)}}})'
         for t, p in order
     )
-    path.write_text(WRK_SCRIPT % (reqs, think_ms))
+    spread = round(think_ms * jitter)
+    path.write_text(WRK_SCRIPT % (reqs, think_ms - spread, think_ms + spread))
 
 
 def run_wrk(port: int, script: Path, users: int, seconds: int) -> dict[str, Any]:
@@ -358,6 +368,7 @@ def measure(
     seconds: int,
     roles: list[str],
     thinks: list[int],
+    jitter: float,
     load_tool: str,
     console: Console,
 ) -> list[dict[str, Any]]:
@@ -378,14 +389,23 @@ def measure(
             reqs = [(t, p) for t, ids in opened for p in make(ids)]
             for think in thinks:
                 script = tmp / f"{name}-{think}.lua"
-                wrk_script(reqs, script, port, think)
+                wrk_script(reqs, script, port, think, jitter)
                 run_wrk(port, script, users, min(5, seconds))  # warm-up, not counted
                 cpu0 = server_cpu(pid)
                 got = run_wrk(port, script, users, seconds)
                 got["server_cpu_ms"] = 1000 * (server_cpu(pid) - cpu0) / max(1, got["requests"])
-                rows.append({"endpoint": name, "think": think, "single": one, **got})
+                spread = round(think * jitter)
+                rows.append(
+                    {"endpoint": name, "think": think, "spread": spread, "single": one, **got}
+                )
                 console.print(f"  {name}, think {think} ms: {json.dumps(rows[-1])}")
     return rows
+
+
+def _think(row: dict[str, Any]) -> str:
+    if "think" not in row:
+        return ""
+    return f"{row['think']}±{row['spread']}" if row["spread"] else str(row["think"])
 
 
 def main() -> None:
@@ -400,6 +420,7 @@ def main() -> None:
     load_tool = os.environ.get("BENCH_API_LOAD", "wrk" if shutil.which("wrk") else "locust")
     roles = os.environ.get("BENCH_API_ROLES", "rm,branch_manager").split(",")
     thinks = [int(t) for t in os.environ.get("BENCH_API_THINK_MS", "1000,0").split(",")]
+    jitter = float(os.environ.get("BENCH_API_JITTER", "0.5"))
     if load_tool == "wrk" and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk), or BENCH_API_LOAD=locust")
     console.print(f"API bench: {n:,} customers, {load_tool}, load average {_load()}")
@@ -425,7 +446,7 @@ def main() -> None:
                 f"{pub['read']:.1f} s); re-publish {pub['again']:.2f} s; load average {_load()}"
             )
         _sh([*TOOL, "db", "seed-demo-users", "--password", PASSWORD], env, console)
-        rows = measure(env, workers, tmp, users, seconds, roles, thinks, load_tool, console)
+        rows = measure(env, workers, tmp, users, seconds, roles, thinks, jitter, load_tool, console)
     table = Table(
         title=f"API at {users} clients ({load_tool}), {seconds}s per row, {workers} uvicorn "
         f"workers, {n:,} customers on PostgreSQL; "
@@ -438,7 +459,7 @@ def main() -> None:
     for r in rows:
         table.add_row(
             r["endpoint"],
-            str(r.get("think", "")),
+            _think(r),
             f"{r['requests']:,}",
             str(r["failures"] + sum(r.get("socket_errors", {}).values())),
             f"{r['single']:.0f}",

@@ -441,6 +441,7 @@ def serve(
     import uvicorn
     from pydantic import ValidationError
 
+    from tierbook.api.server import PROTOCOL
     from tierbook.api.settings import ApiSettings
 
     try:
@@ -456,6 +457,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http=PROTOCOL,
         log_level="warning",
     )
 
