@@ -17,9 +17,9 @@ the publish time of the run they read.
    pause is drawn uniformly from ``think`` ± ``BENCH_API_JITTER`` × ``think`` (0.5): with
    one fixed pause the 50 connections, opened together, stay in step and send their
    requests in bursts of 50, which users working at their own pace do not; ``0`` measures
-   that lock-step load (the earlier benches' figures). The
-   1-minute load average is printed with every figure: the machine is shared, and a figure
-   measured under someone else's load says so. ``BENCH_API_LOAD=locust`` runs the Locust users of
+   that lock-step load (the earlier benches' figures). The 1-minute load average is printed
+   with every figure: the machine is shared, and a figure measured under someone else's
+   load says so. ``BENCH_API_LOAD=locust`` runs the Locust users of
    ``bench/locustfile.py`` instead (both endpoints mixed; Locust itself needs about a core).
 
 Environment: BENCH_API_CUSTOMERS (20000), BENCH_API_DATA (bench-data/N), BENCH_API_RUN
@@ -220,12 +220,12 @@ def _lua(text_: str) -> str:
 
 
 def wrk_script(
-    paths: list[tuple[str, str]], path: Path, port: int, think_ms: int, jitter: float
+    paths: list[tuple[str, str]], path: Path, port: int, think_ms: int, spread_ms: int
 ) -> None:
     """A wrk script sending the (token, path) requests in a shuffled, fixed order, each
-    connection waiting ``think_ms`` ± ``jitter`` × ``think_ms`` (uniform) before its next
-    request (the Host header is given: at load time wrk does not know it yet, and uvicorn
-    refuses a request without one)."""
+    connection waiting ``think_ms`` ± ``spread_ms`` (uniform) before its next request (the
+    Host header is given: at load time wrk does not know it yet, and uvicorn refuses a
+    request without one)."""
     import random
 
     host = _lua(f"127.0.0.1:{port}")
@@ -236,8 +236,7 @@ def wrk_script(
         f'["Authorization"] = {_lua("Bearer " + t)}}})'
         for t, p in order
     )
-    spread = round(think_ms * jitter)
-    path.write_text(WRK_SCRIPT % (reqs, think_ms - spread, think_ms + spread))
+    path.write_text(WRK_SCRIPT % (reqs, think_ms - spread_ms, think_ms + spread_ms))
 
 
 def run_wrk(port: int, script: Path, users: int, seconds: int) -> dict[str, Any]:
@@ -389,12 +388,12 @@ def measure(
             reqs = [(t, p) for t, ids in opened for p in make(ids)]
             for think in thinks:
                 script = tmp / f"{name}-{think}.lua"
-                wrk_script(reqs, script, port, think, jitter)
+                spread = round(think * jitter)
+                wrk_script(reqs, script, port, think, spread)
                 run_wrk(port, script, users, min(5, seconds))  # warm-up, not counted
                 cpu0 = server_cpu(pid)
                 got = run_wrk(port, script, users, seconds)
                 got["server_cpu_ms"] = 1000 * (server_cpu(pid) - cpu0) / max(1, got["requests"])
-                spread = round(think * jitter)
                 rows.append(
                     {"endpoint": name, "think": think, "spread": spread, "single": one, **got}
                 )
