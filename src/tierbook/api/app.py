@@ -20,7 +20,7 @@ from tierbook.store.db import Store, make_engine, session_factory
 def open_store(settings: ApiSettings) -> Store:
     engine = make_engine(
         settings.database_url,
-        immediate=True,
+        serving=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )

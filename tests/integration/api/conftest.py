@@ -69,7 +69,7 @@ class Api:
 
 def open_api(url: str, clock: Clock | None = None) -> Api:
     settings = ApiSettings(env="test", database_url=url, secret_key=bank.SECRET)
-    engine = make_engine(url, immediate=True)  # as open_store makes the API's
+    engine = make_engine(url, serving=True)  # as open_store makes the API's
     store = Store(url, engine, session_factory(engine), FieldCipher(bank.SECRET))
     clock = clock or Clock()
     app = create_app(settings, store=store, clock=clock)

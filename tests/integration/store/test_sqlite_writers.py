@@ -49,7 +49,7 @@ def _race(engine) -> list[BaseException]:
 
 
 def test_deferred_transactions_fail_with_database_is_locked(tmp_path):
-    """The failure the API's engine avoids (the reason for ``immediate``)."""
+    """The failure the API's engine avoids (the reason for ``serving``: BEGIN IMMEDIATE)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     errors = _race(engine)
     assert len(errors) == 1 and isinstance(errors[0], OperationalError)
@@ -57,7 +57,7 @@ def test_deferred_transactions_fail_with_database_is_locked(tmp_path):
 
 
 def test_immediate_transactions_wait_their_turn_and_both_write(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}", immediate=True)
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}", serving=True)
     assert _race(engine) == []
     with engine.connect() as conn:
         assert sorted(conn.execute(text("SELECT n FROM hits")).scalars()) == [1, 2]
@@ -65,7 +65,7 @@ def test_immediate_transactions_wait_their_turn_and_both_write(tmp_path):
 
 @pytest.mark.parametrize("immediate", [True, False])
 def test_a_transaction_still_rolls_back(tmp_path, immediate):
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}", immediate=immediate)
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}", serving=immediate)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (n INTEGER)"))
 
