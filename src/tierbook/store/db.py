@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tierbook.store.crypto import FieldCipher
 
-
 SERVING_OPTIONS = "-c plan_cache_mode=force_custom_plan -c jit=off"
 """The API's PostgreSQL session settings. Every statement is planned with its values:
 psycopg prepares a statement run five times, and PostgreSQL may then switch to a generic
