@@ -131,6 +131,7 @@ def publish_run(
         rows["customers"] = _customers(s, store, master.archive, run.no, chunk)
         stage("run results")
         rows.update(_per_run(s, result, master, run.no, parquet or {}, chunk))
+        rows["book_counts"] = runs.count_book(run.no)
         stage("assignments")
         rows["staff_assignments"] = _assignments(s, result, run.no)
         stage("tasks")

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, false, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, false, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,9 @@ from tierbook.store.bulk import insert_frame, records, update_rows
 from tierbook.store.models import (
     Alert,
     AuditEntry,
+    BookCount,
     Customer,
+    CustomerSnapshot,
     Run,
     StaffAssignment,
     Task,
@@ -78,6 +80,21 @@ class RunRepository:
         conn = _conn(self.session)
         conn.execute(update(Run).where(Run.is_current).values(is_current=false()))
         conn.execute(update(Run).where(Run.no == run_no).values(is_current=True))
+
+    def count_book(self, run_no: int) -> int:
+        """(Re)write the run's :class:`BookCount` rows from its snapshots; the number of
+        rows written."""
+        conn = _conn(self.session)
+        conn.execute(delete(BookCount).where(BookCount.run_no == run_no))
+        s = CustomerSnapshot
+        keys = (s.branch_id, s.tier_level, s.band_level)
+        counted = (
+            select(s.run_no, *keys, func.count())
+            .where(s.run_no == run_no)
+            .group_by(s.run_no, *keys)
+        )
+        columns = ["run_no", "branch_id", "tier_level", "band_level", "customers"]
+        return conn.execute(insert(BookCount).from_select(columns, counted)).rowcount
 
 
 class CustomerRepository:

@@ -17,6 +17,7 @@ from tierbook.store.models import (
     Task,
     TierSnapshot,
 )
+from tierbook.store.repositories import RunRepository
 
 
 def _case(api, n=1, owner="R1"):
@@ -340,6 +341,29 @@ def test_the_book_costs_the_same_queries_for_2_or_30_customers(api) -> None:
     assert small == large
 
 
+def test_a_branch_or_bank_book_total_by_tier_or_band_counts_the_listed_customers(api) -> None:
+    """A branch's and the whole bank's totals, filtered by tier or band or not, are the
+    number of customers the filter lists (summed from the run's book counts), and a
+    filter that matches nobody totals 0."""
+    aums = {1: 600_000, 2: 700_000, 3: 300_000, 4: 800_000}  # 黑金 from 500,000, else 金卡
+    with api.db() as db:
+        for n, aum in aums.items():
+            bank.add_customer(db, api.store.cipher, n, "R9" if n == 4 else "R1", aum=aum)
+        db.commit()
+    expected = {  # role → query → customers listed
+        "branch_manager": {"": 3, "tier=黑金": 2, "tier=金卡": 1, "band=50-300万": 3},
+        "personal_banking": {"": 4, "tier=黑金": 3, "tier=金卡": 1, "band=50-300万": 4},
+    }
+    for role, by_query in expected.items():
+        h = api.login(role)
+        for query, n in {**by_query, "band=300万以上": 0, "tier=黑金&band=50-300万": None}.items():
+            page = api.client.get(f"/customers?limit=50&{query}", headers=h).json()
+            count = api.client.get(f"/customers/count?{query}", headers=h).json()["total"]
+            assert page["total"] == count == len(page["items"]), (role, query)
+            if n is not None:
+                assert count == n, (role, query)
+
+
 def test_the_book_lists_the_current_runs_customers_by_aum_in_every_scope(api) -> None:
     """The book is the current run's customers, highest AUM first, whichever way the scope
     is drawn (own book, team, branch, everything); a customer left in the archive but
@@ -354,6 +378,7 @@ def test_the_book_lists_the_current_runs_customers_by_aum_in_every_scope(api) ->
                 CustomerSnapshot.customer_id == gone.customer_id
             )
         )
+        RunRepository(db).count_book(bank.RUN_NO)
         db.commit()
     by_aum = [f"C{n:04d}" for n in sorted(aums, key=aums.__getitem__, reverse=True)]
     expected = {  # rm R1 sees its own; supervisor S1 also R4's; the branch and head office all

@@ -129,3 +129,51 @@ def test_upgrade_to_0002_fills_the_book_columns_of_runs_published_before(
         (1, "金卡", 2, Decimal("123456.78"), "step-card", "10-50万", "step-bands"),
         (2, "银卡", 2, Decimal("5000.00"), "step-member", None, None),
     ]
+
+
+def test_upgrade_to_0003_counts_the_book_of_runs_published_before(store_url: str) -> None:
+    """Each run's customers per branch, tier and band (a band may be absent)."""
+    upgrade(store_url, "0002")
+    engine = make_engine(store_url)
+    snapshots = [  # run, customer, branch, tier, band
+        (1, "C1", "B1", "金卡", "10-50万"),
+        (1, "C2", "B1", "金卡", "10-50万"),
+        (1, "C3", "B1", "金卡", None),
+        (1, "C4", "B2", "普通", "10-50万"),
+        (2, "C1", "B1", "白金", None),
+    ]
+    try:
+        with engine.begin() as conn:
+            _old_run(conn, 1, {})
+            _old_run(conn, 2, {})
+            for run, cid, branch, tier, band in snapshots:
+                conn.execute(
+                    text(
+                        "INSERT INTO customer_snapshots VALUES (:run, :cid, :branch, 1, 2, 3,"
+                        " 4, 5, :tier, 1, 6, 'keep', :band, :step)"
+                    ),
+                    {
+                        "run": run,
+                        "cid": cid,
+                        "branch": branch,
+                        "tier": tier,
+                        "band": band,
+                        "step": band and "keep",
+                    },
+                )
+        upgrade(store_url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT run_no, branch_id, tier_level, band_level, customers FROM book_counts")
+            ).all()
+    finally:
+        engine.dispose()
+    assert sorted(rows, key=str) == sorted(
+        [
+            (1, "B1", "金卡", "10-50万", 2),
+            (1, "B1", "金卡", None, 1),
+            (1, "B2", "普通", "10-50万", 1),
+            (2, "B1", "白金", None, 1),
+        ],
+        key=str,
+    )

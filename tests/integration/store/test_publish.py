@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.store.conftest import AS_OF, BatchRun
 from tests.integration.store.helpers import count, dump, scalar
+from tierbook.store import frames as fr
 from tierbook.store.models import AumHistory
 from tierbook.store.publish import publish_run, run_identity
 from tierbook.store.repositories import TaskRepository
@@ -35,6 +36,32 @@ def test_publish_writes_one_row_per_result_row(store, year_end: BatchRun) -> Non
     assert count(e, "staff_assignments", "valid_to IS NULL") == len(r.assignments)
     assert scalar(e, "SELECT run_id FROM runs WHERE is_current = :t", t=True) == outcome.run_id
     assert count(e, "audit_log", "action = 'publish_run'") == 1
+
+
+def test_the_book_counts_are_the_runs_customers_per_branch_tier_and_band(
+    store, year_end: BatchRun
+) -> None:
+    """The rows a branch's book total is summed from: the run's customers counted by their
+    branch and their levels on the book's tier and band ladders."""
+    publish(store, year_end)
+    r = year_end.result
+    rb = r.rulebook.rulebook
+    levels = r.tiers[["customer_id", "ladder_id", "level"]].astype(str)
+    tier = levels[levels["ladder_id"] == fr.tier_ladder_id(rb)]
+    band = levels[levels["ladder_id"] == fr.band_ladder_id(rb)]
+    book = (
+        r.customers[["customer_id", "branch_id"]]
+        .astype(str)
+        .merge(tier[["customer_id", "level"]].rename(columns={"level": "tier"}), how="left")
+        .merge(band[["customer_id", "level"]].rename(columns={"level": "band"}), how="left")
+    )
+    expected = book.groupby(["branch_id", "tier", "band"], dropna=False).size()
+    stored = pd.read_sql(
+        "SELECT branch_id, tier_level AS tier, band_level AS band, customers FROM book_counts",
+        store.engine,
+    ).set_index(["branch_id", "tier", "band"])["customers"]
+    assert len(band) > 0 and expected.sum() == len(r.customers)
+    assert sorted(stored.items(), key=str) == sorted(expected.items(), key=str)
 
 
 def test_tier_levels_in_the_store_match_the_run(store, year_end: BatchRun) -> None:

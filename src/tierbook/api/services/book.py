@@ -39,6 +39,7 @@ from tierbook.api.scope import (
 from tierbook.api.services import audit
 from tierbook.store.models import (
     Alert,
+    BookCount,
     Complaint,
     Customer,
     CustomerSnapshot,
@@ -245,10 +246,29 @@ def _matching(scope: ScopeShape, shape: _FilterShape, sort: BookSort | None) -> 
     return stmt.where(*_where(shape, _columns()))
 
 
+def _counted_at_publish(scope: ScopeShape, shape: _FilterShape) -> bool:
+    """Whether the total is a sum of the run's :class:`BookCount` rows: a branch's or
+    everyone's book, unfiltered or filtered by tier or band only (the terms those rows
+    are counted by; a flag or a due date changes with the day's work)."""
+    by_branch_only = scope.by_branch and not scope.by_staff
+    counted_terms = not (shape.flags or shape.due_by or shape.staff_id or shape.id_number)
+    return (scope.everything or by_branch_only) and counted_terms
+
+
 @functools.cache
 def _count_statement(scope: ScopeShape, shape: _FilterShape) -> Select[Any]:
     """The count of the matching customers."""
-    return select(func.count()).select_from(_matching(scope, shape, None).subquery())
+    if not _counted_at_publish(scope, shape):
+        return select(func.count()).select_from(_matching(scope, shape, None).subquery())
+    b = BookCount
+    terms = [b.run_no == _RUN]
+    if not scope.everything:
+        terms.append(b.branch_id == bindparam("scope_branch"))
+    if shape.tier:
+        terms.append(b.tier_level == bindparam("f_tier"))
+    if shape.band:
+        terms.append(b.band_level == bindparam("f_band"))
+    return select(func.coalesce(func.sum(b.customers), 0)).where(*terms)
 
 
 def _counted_with_page(scope: ScopeShape) -> bool:

@@ -89,6 +89,23 @@ class CustomerSnapshot(Base):
     band_step: Mapped[str | None] = mapped_column(String(32))
 
 
+class BookCount(Base):
+    """How many of a run's customers a branch has at each tier and band level, written
+    with the run's snapshots: the total of a branch's or the whole bank's book, unfiltered
+    or by tier or band, is a sum over a few of these rows instead of a count over up to
+    every customer of the run (a branch of 167,000 of 1M customers: ~55 ms per page)."""
+
+    __tablename__ = "book_counts"
+    __table_args__ = (Index("ix_book_counts_run_no_branch_id", "run_no", "branch_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_no: Mapped[int] = mapped_column(ForeignKey("runs.no"))
+    branch_id: Mapped[str] = mapped_column(String(32))
+    tier_level: Mapped[str] = mapped_column(String(64))
+    band_level: Mapped[str | None] = mapped_column(String(64))
+    customers: Mapped[int] = mapped_column(Integer)
+
+
 class TierSnapshot(Base):
     """A customer's level on one ladder in one run, with the structured explanation: the
     measure, the threshold, the gap to the next level, the hysteresis step and run length,
