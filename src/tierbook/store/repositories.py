@@ -94,7 +94,10 @@ class RunRepository:
             .group_by(s.run_no, *keys)
         )
         columns = ["run_no", "branch_id", "tier_level", "band_level", "customers"]
-        return conn.execute(insert(BookCount).from_select(columns, counted)).rowcount
+        conn.execute(insert(BookCount).from_select(columns, counted))
+        # (not the INSERT's rowcount: -1 on PostgreSQL in a publish, measured)
+        written = select(func.count()).where(BookCount.run_no == run_no)
+        return int(conn.execute(written).scalar_one())
 
 
 class CustomerRepository:
