@@ -1,8 +1,9 @@
-"""The API's PostgreSQL connections plan every statement with its own values, without JIT
-(``tierbook.store.db.SERVING_OPTIONS``); other engines keep the server's settings."""
+"""The API's PostgreSQL connections run without JIT (``tierbook.store.db.SERVING_OPTIONS``)
+and leave plan caching as the server has it; other engines keep all the server's settings."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from tierbook.store.db import make_engine
@@ -19,16 +20,17 @@ def _settings(url: str, **kw: bool) -> dict[str, str]:
         engine.dispose()
 
 
-def test_the_api_engine_forces_custom_plans_and_turns_jit_off(postgres_admin):
-    assert _settings(postgres_admin, serving=True) == {
-        "plan_cache_mode": "force_custom_plan",
-        "jit": "off",
-    }
-
-
-def test_a_batch_engine_keeps_the_servers_settings(postgres_admin):
+@pytest.fixture
+def server(postgres_admin: str) -> dict[str, str]:
     import psycopg
 
     with psycopg.connect(postgres_admin) as raw:
-        server = {name: raw.execute(f"SHOW {name}").fetchone()[0] for name in SETTINGS}
+        return {name: raw.execute(f"SHOW {name}").fetchone()[0] for name in SETTINGS}
+
+
+def test_the_api_engine_turns_jit_off_and_leaves_plan_caching_alone(postgres_admin, server):
+    assert _settings(postgres_admin, serving=True) == server | {"jit": "off"}
+
+
+def test_a_batch_engine_keeps_the_servers_settings(postgres_admin, server):
     assert _settings(postgres_admin) == server
