@@ -22,14 +22,14 @@ the publish time of the run they read.
    load says so. ``BENCH_API_LOAD=locust`` runs the Locust users of
    ``bench/locustfile.py`` instead (both endpoints mixed; Locust itself needs about a core).
 
-Environment: BENCH_API_CUSTOMERS (20000), BENCH_API_DATA (bench-data/N), BENCH_API_RUN
-(bench-data/api-run-N), BENCH_API_USERS (50), BENCH_API_SECONDS (30 per endpoint),
-BENCH_API_WORKERS (uvicorn workers, 2), BENCH_API_THINK_MS (1000,0), BENCH_API_JITTER
-(0.5), BENCH_API_LOAD (wrk
-when it is installed, else locust), BENCH_API_ROLES (rm,branch_manager), BENCH_PG (admin
-URL of the server),
-BENCH_API_STORE (URL of a store published earlier: steps 1–2 are skipped, the demo logins
-are reset there, the API is measured on it).
+Environment: BENCH_API_CUSTOMERS (20000), BENCH_API_BRANCHES (8, or one per 25,000
+customers when more: ``BRANCH_CUSTOMERS``), BENCH_API_DATA (bench-data/N, or
+bench-data/N-bB with B branches other than 8), BENCH_API_RUN (bench-data/api-run-N, the
+same), BENCH_API_USERS (50), BENCH_API_SECONDS (30 per endpoint), BENCH_API_WORKERS
+(uvicorn workers, 2), BENCH_API_THINK_MS (1000,0), BENCH_API_JITTER (0.5), BENCH_API_LOAD
+(wrk when it is installed, else locust), BENCH_API_ROLES (rm,branch_manager), BENCH_PG
+(admin URL of the server), BENCH_API_STORE (URL of a store published earlier: steps 1–2
+are skipped, the demo logins are reset there, the API is measured on it).
 """
 
 from __future__ import annotations
@@ -64,6 +64,12 @@ PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/po
 PASSWORD = "bench-password-1"
 AS_OF = "2025-12-31"
 TOOL = [sys.executable, "-m", "tierbook.cli"]
+BRANCH_CUSTOMERS = 25_000
+"""The demo bank's customers per branch, beyond 8 branches: the demo generator staffs each
+branch with 3–4 RMs whatever its size, so 1M customers in 8 branches give an RM a book of
+~4,800 customers, a workload no bank staffs for (an RM contacts each 20万+ customer
+monthly); 40 branches of 25,000 give ~960, the 200k demo's shape. ``BENCH_API_BRANCHES=8``
+measures the crowded shape."""
 
 
 def _children_cpu() -> float:
@@ -411,8 +417,10 @@ def main() -> None:
     console = Console()
     began = time.perf_counter()
     n = int(os.environ.get("BENCH_API_CUSTOMERS", "20000"))
-    data = Path(os.environ.get("BENCH_API_DATA", f"bench-data/{n}"))
-    out = Path(os.environ.get("BENCH_API_RUN", f"bench-data/api-run-{n}"))
+    branches = int(os.environ.get("BENCH_API_BRANCHES", str(max(8, n // BRANCH_CUSTOMERS))))
+    bank = f"{n}" if branches == 8 else f"{n}-b{branches}"
+    data = Path(os.environ.get("BENCH_API_DATA", f"bench-data/{bank}"))
+    out = Path(os.environ.get("BENCH_API_RUN", f"bench-data/api-run-{bank}"))
     users = int(os.environ.get("BENCH_API_USERS", "50"))
     seconds = int(os.environ.get("BENCH_API_SECONDS", "30"))
     workers = os.environ.get("BENCH_API_WORKERS", "2")
@@ -422,7 +430,9 @@ def main() -> None:
     jitter = float(os.environ.get("BENCH_API_JITTER", "0.5"))
     if load_tool == "wrk" and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk), or BENCH_API_LOAD=locust")
-    console.print(f"API bench: {n:,} customers, {load_tool}, load average {_load()}")
+    console.print(
+        f"API bench: {n:,} customers, {branches} branches, {load_tool}, load average {_load()}"
+    )
     store = os.environ.get("BENCH_API_STORE")
     pub: dict[str, float] = {}
     with contextlib.ExitStack() as stack:
@@ -432,7 +442,7 @@ def main() -> None:
             env = {**os.environ, "TIERBOOK_DATABASE_URL": url}
             console.print(f"  on the published store {url.rsplit('/', 1)[1]} (not published here)")
         else:
-            ensure_bank(n, data, console)
+            ensure_bank(n, data, console, branches)
             url = stack.enter_context(database())
             env = {**os.environ, "TIERBOOK_DATABASE_URL": url}
             ensure_run(data, out, env, console)

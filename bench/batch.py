@@ -64,10 +64,10 @@ LABELS = {
 FORM_ROWS = {"daily": "balances_daily", "events": "balance_events"}
 
 
-def ensure_bank(n: int, path: Path, console: Console) -> None:
+def ensure_bank(n: int, path: Path, console: Console, branches: int = 8) -> None:
     if (path / "accounts.csv").exists():
         return
-    console.print(f"generating a demo bank of {n:,} customers in {path} (once)…")
+    console.print(f"generating a demo bank of {n:,} customers, {branches} branches, in {path}…")
     t0 = time.perf_counter()
     subprocess.run(
         [
@@ -77,6 +77,8 @@ def ensure_bank(n: int, path: Path, console: Console) -> None:
             "demo-data",
             "--customers",
             str(n),
+            "--branches",
+            str(branches),
             "--out",
             str(path),
             "--no-flaws",
