@@ -103,7 +103,8 @@ class BookCount(Base):
     """How many of a run's customers a branch has at each tier and band level, written
     with the run's snapshots: the total of a branch's or the whole bank's book, unfiltered
     or by tier or band, is a sum over a few of these rows instead of a count over up to
-    every customer of the run (a branch of 167,000 of 1M customers: ~55 ms per page)."""
+    every customer of the run (counting a branch of 33,385 of 200k customers took 11 ms a
+    page; the largest branch of the 8-branch 1M demo holds 166,965)."""
 
     __tablename__ = "book_counts"
     __table_args__ = (Index("ix_book_counts_run_no_branch_id", "run_no", "branch_id"),)
