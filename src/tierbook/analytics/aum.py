@@ -141,12 +141,13 @@ def _day_number(date: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
 
 
 def _day_bit(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
-    # Two days of a bucket differ in day of the month when buckets lie within months, else
-    # in day number mod 31 (a bucket is at most 31 days). Bits 0..30: the bit fits the plain
-    # INTEGER that ``1 << n`` is on every engine (PostgreSQL has no int << bigint).
-    if all((b.start.year, b.start.month) == (b.end.year, b.end.month) for b in cal.buckets):
-        return ibis.literal(1) << (d.day() - 1).cast("int32")  # PostgreSQL: EXTRACT is numeric
-    return ibis.literal(1) << (_window_day(d, cal) % 31)
+    # Two days of a bucket (at most 31 consecutive days of the window, whose day numbers are
+    # not negative) differ in day number mod 31. Bits 0..30: the bit fits the plain INTEGER
+    # that ``1 << n`` is on every engine (PostgreSQL has no int << bigint). ``abs``: a date
+    # before the window (a checked row, in bucket -1, whose bits mean nothing) still gives a
+    # bit in range. The day number is a date difference; EXTRACT(day) cost about twice as
+    # much per row in DuckDB (0.3 s of a 200k bank's 100M rows).
+    return ibis.literal(1) << (_day_number(d, cal).abs() % 31)
 
 
 def _window_day(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:

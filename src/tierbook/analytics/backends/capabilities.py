@@ -60,7 +60,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         small_tables="COPY of the validated rows into temporary tables of the session",
         date_difference="epoch of the timestamp difference / 86400",
         integer_division="SQL / on integers truncates (Ibis casts to float first)",
-        portability="no int << bigint: the day bit is 1 << (day of the month - 1), an INTEGER "
+        portability="no int << bigint: the day bit is 1 << (day number mod 31), an INTEGER "
         "on every engine; arrays are 1-based (Ibis shifts the look-up index)",
         checks_in_scan=False,
         session_start_s=0.1,
