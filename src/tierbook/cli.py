@@ -11,9 +11,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from tierbook.bootstrap import EngineSettings
+    from tierbook.store.publish import StoredPlan
 
 app = typer.Typer(
     help="tierbook — customer tiering and key-customer maintenance for banks.",
@@ -202,7 +201,8 @@ def run(
             bar.update(task, description=stage)
 
         try:
-            previous = _stored_assignments() if publish else None
+            stored = _stored_plan() if publish else None
+            previous = stored.assignments if stored is not None else None
             if previous is None:
                 previous = load_previous_assignments(out)
             try:
@@ -213,6 +213,7 @@ def run(
                     previous_assignments=previous,
                     progress=progress,
                     analysis_memory_limit=settings.analysis_memory_limit,
+                    staff_ends=stored.staff_ends if stored is not None else None,
                 )
             except duckdb.OutOfMemoryException as exc:
                 raise _out_of_memory(settings, stage_now[0], exc) from None
@@ -241,14 +242,14 @@ def run(
     console.print(f"[green]results written to {out}/[/]")
 
 
-def _stored_assignments() -> pd.DataFrame | None:
+def _stored_plan() -> StoredPlan:
     """With ``--publish`` the store's open assignments are the previous ones (what the API
-    moved is kept); ``None`` before the first publish."""
-    from tierbook.store.publish import stored_assignments
+    moved is kept; none before the first publish) and its recorded departures count."""
+    from tierbook.store.publish import stored_plan
     from tierbook.store.settings import SettingsError
 
     try:
-        return stored_assignments()
+        return stored_plan()
     except SettingsError as exc:
         raise _fail(str(exc)) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -43,7 +44,11 @@ def assign_and_plan(
     results: dict[str, LadderResult],
     cal: ReviewCalendar,
     previous: pd.DataFrame | None,
+    staff_ends: Mapping[str, date] | None = None,
 ) -> Maintenance:
+    """Staff assignment and the planner. ``staff_ends``: end dates known outside the staff
+    file (departures recorded in the store through the API); each counts where the file
+    gives that person no end date, as the store keeps it (``publish``)."""
     rb = loaded.rulebook
     m = rb.maintenance
     if m is None:  # nobody is assigned: an empty book, with its columns for later steps
@@ -53,7 +58,7 @@ def assign_and_plan(
     book = customers[["customer_id", "branch_id", "kind"]].copy()
     book["band"] = band.level_names(band.path.final_levels)
     book["aum"] = np.round(band.measures[:, -1], 2)
-    staff = ds.tables["staff"].to_pandas()
+    staff = with_ends(ds.tables["staff"].to_pandas(), staff_ends or {})
     frames = assign_frame(book, rb.ladder(m.band_ladder), staff, as_of, previous)
     book = book.merge(_profile(ds), on="customer_id", how="left")
     history = _referral_history(
@@ -73,6 +78,16 @@ def assign_and_plan(
     return Maintenance(
         frames.assignments, frames.departures, result.tasks, result.alerts, result.birthday_list
     )
+
+
+def with_ends(staff: pd.DataFrame, ends: Mapping[str, date]) -> pd.DataFrame:
+    """``staff`` with each person's end date from ``ends`` where the file has none."""
+    if not ends:
+        return staff
+    out = staff.copy()
+    known = pd.to_datetime(out["staff_id"].map(ends))
+    out["end_date"] = pd.to_datetime(out["end_date"]).fillna(known)
+    return out
 
 
 def _referral_history(

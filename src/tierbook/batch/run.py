@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -238,13 +238,15 @@ def run_batch(
     sums_source: SumsSource | None = None,
     maintenance_ds: Dataset | None = None,
     analysis_memory_limit: str | None = None,
+    staff_ends: Mapping[str, date] | None = None,
 ) -> RunResult:
     """Run the whole chain for ``as_of`` on a loaded dataset (``sums_source`` and
     ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
     whose dataset holds only the day's rows) the value step and the analyses, which read the
     whole year's balances and transactions, are left to the next full run.
     ``analysis_memory_limit``: DuckDB's working memory for those two steps (their windows
-    over the year's days need more than the tier scan; ``bootstrap``)."""
+    over the year's days need more than the tier scan; ``bootstrap``). ``staff_ends``: end
+    dates recorded outside the staff file (``assign_and_plan``)."""
     from tierbook.analytics.backends.duckdb import working_memory
     from tierbook.batch.maintain import assign_and_plan
 
@@ -266,7 +268,14 @@ def run_batch(
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
         maint = assign_and_plan(
-            maintenance_ds or ds, as_of, loaded, customers, results, cal, previous_assignments
+            maintenance_ds or ds,
+            as_of,
+            loaded,
+            customers,
+            results,
+            cal,
+            previous_assignments,
+            staff_ends,
         )
     value, analyses = None, analyses_module.Analyses()
     if sums_source is None:  # a daily close sees one day's rows: the analyses need the year

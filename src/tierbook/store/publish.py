@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -307,21 +307,45 @@ def stored_assignments(url: str | None = None) -> pd.DataFrame | None:
     that publishes keeps what was moved through the API (reassignments, hand-overs at a
     departure) instead of the previous run's ``out/``. ``None`` when the store holds no
     published run yet (or no schema): the caller falls back to ``out/``."""
-    from sqlalchemy import inspect
+    return stored_plan(url).assignments
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """What a run that publishes plans from, read from the store: the open assignments
+    (``stored_assignments``; None before the first publish) and the staff end dates the
+    store holds (departures recorded through the API; publishing keeps them where the staff
+    file gives none, and the planner must too, or it hands the leaver new customers)."""
+
+    assignments: pd.DataFrame | None
+    staff_ends: dict[str, date]
+
+
+def stored_plan(url: str | None = None) -> StoredPlan:
+    from sqlalchemy import inspect, select
 
     from tierbook.bootstrap import open_store
 
     store = open_store(url)
     try:
         if not inspect(store.engine).has_table("runs"):
-            return None
+            return StoredPlan(None, {})
         with store.unit_of_work() as uow:
             if RunRepository(uow.session).current() is None:
-                return None
+                return StoredPlan(None, {})
             frame = AssignmentRepository(uow.session).open()
+            ends = uow.session.execute(
+                select(Staff.staff_id, Staff.end_date).where(Staff.end_date.is_not(None))
+            )
+            staff_ends = {str(sid): _day(end) for sid, end in ends}
     finally:
         store.dispose()
-    return frame[["customer_id", "role", "staff_id", "band"]].reset_index(drop=True)
+    kept = frame[["customer_id", "role", "staff_id", "band"]].reset_index(drop=True)
+    return StoredPlan(kept, staff_ends)
+
+
+def _day(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def publish_batch(

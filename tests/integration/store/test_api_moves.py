@@ -1,6 +1,7 @@
 """What a branch manager changes through the API outlives the next published run: the run
 plans from the store's open assignments (``stored_assignments``), so a reassignment is kept,
-and a recorded departure keeps its end date when the staff file gives none."""
+and a recorded departure keeps its end date when the staff file gives none, for the store
+and for the planner (``stored_plan``): the leaver is given no customer."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tierbook.api.services.staff import reassign, record_departure
 from tierbook.batch.run import run_batch
 from tierbook.domain.access import Viewer
 from tierbook.rules.models import Role
-from tierbook.store.publish import publish_run, stored_assignments
+from tierbook.store.publish import publish_run, stored_assignments, stored_plan
 
 MOVED = 3
 
@@ -94,5 +95,40 @@ def test_a_departure_recorded_through_the_api_survives_the_next_publish(
     assert pd.Timestamp(stored).date() == left
 
 
+def _open_book(store: Any, staff_id: str) -> int:
+    sql = "SELECT count(*) FROM staff_assignments WHERE staff_id = :s AND valid_to IS NULL"
+    return int(scalar(store.engine, sql, s=staff_id))
+
+
+def test_the_next_run_gives_no_customer_to_a_leaver_the_staff_file_still_lists(
+    store, march: BatchRun, year_end: BatchRun
+) -> None:
+    publish_run(store, march.result, march.master)
+    rm, branch = _busiest_rm(year_end)
+    assert pd.isna(year_end.master.staff.set_index("staff_id").at[rm, "end_date"])
+    body = DepartureIn(end_date=date(2025, 11, 30), reason="resigned")
+    _as_branch_manager(store, branch, lambda ctx: record_departure(ctx, rm, body))
+    assert _open_book(store, rm) == 0  # the API handed the book over
+    stored = stored_plan(store.url)
+    assert stored.staff_ends[rm] == date(2025, 11, 30)
+    planned = run_batch(
+        year_end.ds,
+        AS_OF,
+        year_end.result.rulebook,
+        previous_assignments=stored.assignments,
+        staff_ends=stored.staff_ends,
+    )
+    assert rm not in set(planned.assignments["staff_id"])
+    assert rm not in set(planned.tasks["staff_id"])
+    publish_run(store, planned, year_end.master)
+    assert _open_book(store, rm) == 0
+    # planned without the store's end date (the staff file alone), the leaver has a book
+    unaware = run_batch(
+        year_end.ds, AS_OF, year_end.result.rulebook, previous_assignments=stored.assignments
+    )
+    assert rm in set(unaware.assignments["staff_id"])
+
+
 def test_an_empty_store_gives_no_previous_assignments(store) -> None:
     assert stored_assignments(store.url) is None
+    assert stored_plan(store.url).staff_ends == {}
