@@ -46,6 +46,7 @@ from tierbook.store.models import (
     Run,
     Staff,
     StaffAssignment,
+    StaffBook,
     Task,
     TierChange,
     TierSnapshot,
@@ -131,9 +132,10 @@ def publish_run(
         rows["customers"] = _customers(s, store, master.archive, run.no, chunk)
         stage("run results")
         rows.update(_per_run(s, result, master, run.no, parquet or {}, chunk))
-        rows["book_counts"] = runs.count_book(run.no)
         stage("assignments")
         rows["staff_assignments"] = _assignments(s, result, run.no)
+        stage("book")
+        rows.update(runs.write_book(run.no))  # from the run's snapshots and open assignments
         stage("tasks")
         rows["tasks"] = _tasks(s, result, master, run.no)
         stage("alerts")
@@ -149,7 +151,7 @@ def publish_run(
     return PublishOutcome(run_id, True, rows, time.perf_counter() - began, run.no)
 
 
-VACUUMED = (CustomerSnapshot, StaffAssignment)
+VACUUMED = (CustomerSnapshot, StaffAssignment, StaffBook)
 
 
 def _vacuum(store: Store) -> None:
@@ -173,6 +175,7 @@ ANALYZED = (
     Holding,
     BirthdayEntry,
     StaffAssignment,
+    StaffBook,
     Task,
     Alert,
 )

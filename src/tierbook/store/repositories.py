@@ -22,6 +22,7 @@ from tierbook.store.models import (
     CustomerSnapshot,
     Run,
     StaffAssignment,
+    StaffBook,
     Task,
     User,
 )
@@ -98,6 +99,37 @@ class RunRepository:
         # (not the INSERT's rowcount: -1 on PostgreSQL in a publish, measured)
         written = select(func.count()).where(BookCount.run_no == run_no)
         return int(conn.execute(written).scalar_one())
+
+    def write_staff_books(self, run_no: int, customer_ids: Sequence[str] | None = None) -> int:
+        """(Re)write the run's :class:`StaffBook` rows from the open assignments and the
+        run's snapshots: every customer's, or only those of ``customer_ids`` (after the API
+        moved them). The number of rows written."""
+        conn = _conn(self.session)
+        b, s, a = StaffBook, CustomerSnapshot, StaffAssignment
+        mine = [b.run_no == run_no]
+        if customer_ids is not None:
+            mine.append(b.customer_id.in_(list(customer_ids)))
+        conn.execute(delete(b).where(*mine))
+        keys = (s.tier_measure, s.ytd_avg, s.tier_level_index)
+        held = (
+            select(s.run_no, a.staff_id, a.customer_id, *keys)
+            .join(s, s.customer_id == a.customer_id)
+            .where(a.valid_to.is_(None), s.run_no == run_no)
+            .distinct()
+        )
+        if customer_ids is not None:
+            held = held.where(a.customer_id.in_(list(customer_ids)))
+        columns = ["run_no", "staff_id", "customer_id", "tier_measure", "ytd_avg"]
+        conn.execute(insert(b).from_select([*columns, "tier_level_index"], held))
+        return int(conn.execute(select(func.count()).where(*mine)).scalar_one())
+
+    def write_book(self, run_no: int) -> dict[str, int]:
+        """The run's derived book tables (:class:`BookCount`, :class:`StaffBook`), written
+        once its snapshots and open assignments are in place: rows written per table."""
+        return {
+            "book_counts": self.count_book(run_no),
+            "staff_books": self.write_staff_books(run_no),
+        }
 
 
 class CustomerRepository:

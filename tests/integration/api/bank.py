@@ -163,8 +163,16 @@ class Case:
 
 
 def add_customer(
-    db: Session, cipher: FieldCipher, n: int, owner: str, aum: float = 600_000
+    db: Session,
+    cipher: FieldCipher,
+    n: int,
+    owner: str,
+    aum: float = 600_000,
+    *,
+    write_book: bool = True,
 ) -> Customer:
+    """A customer of the run held by ``owner``; ``write_book=False`` leaves the derived book
+    tables alone (a store migrated to an older revision has none)."""
     role, branch, _ = STAFF[owner]
     branch = branch or "B1"
     ident, phone = id_number(n), f"1380000{n:04d}"
@@ -267,7 +275,8 @@ def add_customer(
         )
     )
     db.flush()
-    RunRepository(db).count_book(RUN_NO)  # as a publish counts the run's book
+    if write_book:
+        RunRepository(db).write_book(RUN_NO)  # as a publish derives the run's book tables
     return c
 
 

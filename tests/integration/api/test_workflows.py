@@ -378,7 +378,7 @@ def test_the_book_lists_the_current_runs_customers_by_aum_in_every_scope(api) ->
                 CustomerSnapshot.customer_id == gone.customer_id
             )
         )
-        RunRepository(db).count_book(bank.RUN_NO)
+        RunRepository(db).write_book(bank.RUN_NO)
         db.commit()
     by_aum = [f"C{n:04d}" for n in sorted(aums, key=aums.__getitem__, reverse=True)]
     expected = {  # rm R1 sees its own; supervisor S1 also R4's; the branch and head office all
@@ -455,3 +455,48 @@ def test_the_360_shows_every_list_about_the_customer_and_empty_ones_for_a_bare_o
     assert [x["account_id"] for x in body["holdings"]] == ["A0002"]
     reads = [(e.entity_id, e.actor) for e in _audit(api, "read")]
     assert reads == [("C0001", "rm"), ("C0002", "rm")]
+
+
+def _book(api, role: str, sort: str = "-aum") -> tuple[int, list[str]]:
+    r = api.client.get("/customers", params={"sort": sort}, headers=api.login(role))
+    assert r.status_code == 200, r.text
+    return r.json()["total"], [c["customer_id"] for c in r.json()["items"]]
+
+
+def test_a_reassignment_moves_the_customer_between_the_books_at_once(api) -> None:
+    """An own book lists what its owner holds after a move, in every sort; a team's book
+    lists a customer two of its members hold once."""
+    aums = {1: 700_000, 2: 2_000_000, 3: 650_000}
+    with api.db() as db:
+        for n, aum in aums.items():
+            bank.add_customer(db, api.store.cipher, n, "R1", aum=aum)
+        bank.add_customer(db, api.store.cipher, 4, "R4", aum=900_000)
+        db.commit()
+    assert _book(api, "rm") == (3, ["C0002", "C0001", "C0003"])
+    body = {"customer_ids": ["C0002"], "role": "rm", "to_staff_id": "R4", "reason": "asked"}
+    r = api.client.post("/staff/reassign", json=body, headers=api.login("branch_manager"))
+    assert r.status_code == 200, r.text
+    assert _book(api, "rm") == (2, ["C0001", "C0003"])
+    assert _book(api, "rm", "aum") == (2, ["C0003", "C0001"])
+    assert _book(api, "rm", "customer_id") == (2, ["C0001", "C0003"])
+    # supervisor S1's team is R1 and R4: every customer once, the moved one included
+    assert _book(api, "rm_supervisor") == (4, ["C0002", "C0004", "C0001", "C0003"])
+    with api.db() as db:  # R1 also holds C0004 as a second role: still listed once
+        db.add(
+            StaffAssignment(
+                customer_id="C0004",
+                role="vip_teller",
+                staff_id="R1",
+                band="50-300万",
+                reason="test",
+                over_capacity=False,
+                substitute=False,
+                valid_from=bank.AS_OF,
+                from_run_no=bank.RUN_NO,
+            )
+        )
+        db.flush()
+        RunRepository(db).write_book(bank.RUN_NO)
+        db.commit()
+    assert _book(api, "rm_supervisor") == (4, ["C0002", "C0004", "C0001", "C0003"])
+    assert _book(api, "rm") == (3, ["C0004", "C0001", "C0003"])

@@ -177,3 +177,51 @@ def test_upgrade_to_0003_counts_the_book_of_runs_published_before(store_url: str
         ],
         key=str,
     )
+
+
+def test_upgrade_to_0005_fills_the_staff_books_of_the_current_run(store_url: str) -> None:
+    """Who holds whom now (the open assignments), with each customer's sort keys."""
+    from sqlalchemy.orm import Session
+
+    from tests.integration.api import bank
+    from tierbook.store.crypto import FieldCipher
+    from tierbook.store.models import StaffAssignment
+
+    upgrade(store_url, "0004")
+    engine = make_engine(store_url)
+    cipher = FieldCipher("migration-test-secret")
+    try:
+        with Session(engine) as db:
+            bank.seed_base(db)
+            bank.add_customer(db, cipher, 1, "R1", aum=700_000, write_book=False)
+            bank.add_customer(db, cipher, 2, "R2", aum=2_000_000, write_book=False)
+            moved = db.query(StaffAssignment).filter_by(customer_id="C0002").one()
+            moved.valid_to, moved.to_run_no = bank.AS_OF, bank.RUN_NO  # R2 no longer holds it
+            db.add(
+                StaffAssignment(
+                    customer_id="C0002",
+                    role="rm",
+                    staff_id="R3",
+                    band="50-300万",
+                    reason="test",
+                    over_capacity=False,
+                    substitute=False,
+                    valid_from=bank.AS_OF,
+                    from_run_no=bank.RUN_NO,
+                )
+            )
+            db.commit()
+        upgrade(store_url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT run_no, staff_id, customer_id, tier_measure, ytd_avg,"
+                    " tier_level_index FROM staff_books"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert sorted(rows) == [
+        (bank.RUN_NO, "R1", "C0001", Decimal("700000.00"), Decimal("700000.00"), 3),
+        (bank.RUN_NO, "R3", "C0002", Decimal("2000000.00"), Decimal("2000000.00"), 3),
+    ]

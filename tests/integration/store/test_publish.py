@@ -64,6 +64,43 @@ def test_the_book_counts_are_the_runs_customers_per_branch_tier_and_band(
     assert sorted(stored.items(), key=str) == sorted(expected.items(), key=str)
 
 
+def test_the_staff_books_are_the_runs_assignments_with_each_customers_book_keys(
+    store, year_end: BatchRun
+) -> None:
+    """Each (staff, customer) of the run's assignments once, with the customer's measure on
+    the book's tier ladder and its year-to-date average, from the run's frames."""
+    publish(store, year_end)
+    r = year_end.result
+    tier = r.tiers[r.tiers["ladder_id"] == fr.tier_ladder_id(r.rulebook.rulebook)]
+    held = r.assignments[["staff_id", "customer_id"]].dropna().drop_duplicates().astype(str)
+    expected = held.merge(
+        tier[["customer_id", "measure", "level_index"]].astype({"customer_id": str})
+    )
+    expected = expected.merge(r.customers[["customer_id", "ytd_avg"]].astype({"customer_id": str}))
+    stored = pd.read_sql(
+        "SELECT staff_id, customer_id, tier_measure, ytd_avg, tier_level_index FROM staff_books",
+        store.engine,
+    )
+    assert len(held) > 0 and len(stored) == len(held)
+    got = {
+        (x.staff_id, x.customer_id): (
+            round(float(x.tier_measure), 2),
+            round(float(x.ytd_avg), 2),
+            int(x.tier_level_index),
+        )
+        for x in stored.itertuples()
+    }
+    want = {
+        (x.staff_id, x.customer_id): (
+            round(float(x.measure), 2),
+            round(float(x.ytd_avg), 2),
+            int(x.level_index),
+        )
+        for x in expected.itertuples()
+    }
+    assert got == want
+
+
 def test_tier_levels_in_the_store_match_the_run(store, year_end: BatchRun) -> None:
     publish(store, year_end)
     stored = pd.read_sql("SELECT customer_id, ladder_id, level FROM tier_snapshots", store.engine)

@@ -1,5 +1,6 @@
 """Moving customers between staff: the open assignment is closed (kept as history) and a
-new one opened, in the same transaction."""
+new one opened, and the current run's staff books of the moved customers rewritten, in the
+same transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import and_, select
 from tierbook.api.deps import Context
 from tierbook.api.services import audit
 from tierbook.store.models import StaffAssignment, TierSnapshot
+from tierbook.store.repositories import RunRepository
 
 
 def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Counter[str]:
@@ -39,6 +41,7 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
     )
     today = ctx.now.date()
     moved: Counter[str] = Counter()
+    changed: list[str] = []
     for cid, old, band in rows:
         to = targets[cid]
         if old is not None and old.staff_id == to:
@@ -69,5 +72,8 @@ def move(ctx: Context, role: str, targets: Mapping[str, str], reason: str) -> Co
             after={"role": role, "staff_id": to},
         )
         moved[to] += 1
+        changed.append(cid)
     ctx.db.flush()
+    if changed:
+        RunRepository(ctx.db).write_staff_books(run.no, changed)
     return moved

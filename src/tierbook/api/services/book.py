@@ -2,7 +2,9 @@
 
 One query for the page and one for the count (an own or team book: one for both), however
 many rows: flags and the next due date are correlated sub-selects of the same statement,
-never a query per row.
+never a query per row. An own or team book unfiltered is read from ``staff_books`` (the
+customers each staff member holds, with their sort keys), a branch's or everyone's total
+from ``book_counts``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from tierbook.store.models import (
     Customer,
     CustomerSnapshot,
     StaffAssignment,
+    StaffBook,
     Task,
 )
 
@@ -197,20 +200,32 @@ def _scoped(stmt: Select[Any], scope: ScopeShape) -> Select[Any]:
     return stmt.where(bound_customer_scope(scope))  # joined to the archive by the caller
 
 
+KEPT_KEYS: dict[BookSort, tuple[str, bool]] = {
+    BookSort.AUM: ("tier_measure", False),
+    BookSort.AUM_DESC: ("tier_measure", True),
+    BookSort.YTD: ("ytd_avg", False),
+    BookSort.YTD_DESC: ("ytd_avg", True),
+    BookSort.TIER: ("tier_level_index", False),
+    BookSort.TIER_DESC: ("tier_level_index", True),
+    BookSort.CUSTOMER: ("customer_id", False),
+}
+"""The sorts by a snapshot column (name, descending), which ``staff_books`` keeps too."""
+
+
+def _key(columns: Any, sort: BookSort) -> Any:
+    name, descending = KEPT_KEYS[sort]
+    return columns[name].desc() if descending else columns[name].asc()
+
+
 def _order(sort: BookSort, cols: dict[str, Any]) -> list[Any]:
     # the tier columns are never NULL (every customer of a run has a row on every ladder)
-    keys: dict[BookSort, Any] = {
-        BookSort.AUM: S.tier_measure.asc(),
-        BookSort.AUM_DESC: S.tier_measure.desc(),
-        BookSort.YTD: S.ytd_avg.asc(),
-        BookSort.YTD_DESC: S.ytd_avg.desc(),
-        BookSort.NAME: Customer.name.asc(),
-        BookSort.CUSTOMER: S.customer_id.asc(),
-        BookSort.NEXT_DUE: cols["next_due"].asc().nulls_last(),
-        BookSort.TIER: S.tier_level_index.asc(),
-        BookSort.TIER_DESC: S.tier_level_index.desc(),
-    }
-    return [keys[sort], S.customer_id.asc()]
+    if sort in KEPT_KEYS:
+        key = _key(S.__table__.c, sort)
+    elif sort is BookSort.NAME:
+        key = Customer.name.asc()
+    else:
+        key = cols["next_due"].asc().nulls_last()
+    return [key, S.customer_id.asc()]
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -255,9 +270,29 @@ def _counted_at_publish(scope: ScopeShape, shape: _FilterShape) -> bool:
     return (scope.everything or by_branch_only) and counted_terms
 
 
+NO_FILTER = _FilterShape(False, False, (), False, False, False)
+
+
+def _held_book(scope: ScopeShape, shape: _FilterShape) -> bool:
+    """Whether the matching customers are read from ``staff_books``: an own or team book,
+    unfiltered (one index range per staff id; ``_assigned`` and a probe of the run's
+    snapshots per customer otherwise)."""
+    return scope.by_staff and not scope.by_branch and shape == NO_FILTER
+
+
+def _held() -> Select[Any]:
+    """The customers the viewer's staff ids hold in the run, with their sort keys (one row
+    per customer: a team's members may share one)."""
+    b = StaffBook
+    keys = (b.customer_id, b.tier_measure, b.ytd_avg, b.tier_level_index)
+    return select(*keys).where(b.run_no == _RUN, b.staff_id.in_(SCOPE_STAFF)).distinct()
+
+
 @functools.cache
 def _count_statement(scope: ScopeShape, shape: _FilterShape) -> Select[Any]:
     """The count of the matching customers."""
+    if _held_book(scope, shape):
+        return select(func.count()).select_from(_held().subquery())
     if not _counted_at_publish(scope, shape):
         return select(func.count()).select_from(_matching(scope, shape, None).subquery())
     b = BookCount
@@ -286,11 +321,16 @@ def _page_statement(scope: ScopeShape, shape: _FilterShape, sort: BookSort) -> S
     flags and the next due date are computed for those rows only."""
     cols = _columns()
     order = _order(sort, cols)
-    ids = _matching(scope, shape, sort)
+    if _held_book(scope, shape) and sort in KEPT_KEYS:
+        held = _held().subquery("held")
+        ids = select(held.c.customer_id)
+        ids_order = [_key(held.c, sort), held.c.customer_id.asc()]
+    else:
+        ids, ids_order = _matching(scope, shape, sort), order
     if _counted_with_page(scope):
         ids = ids.add_columns(func.count().over().label("total"))
     page_ids = (
-        ids.order_by(*order)
+        ids.order_by(*ids_order)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
