@@ -110,7 +110,7 @@ class RunRepository:
         if customer_ids is not None:
             mine.append(b.customer_id.in_(list(customer_ids)))
         conn.execute(delete(b).where(*mine))
-        keys = (s.tier_measure, s.ytd_avg, s.tier_level_index)
+        keys = (s.tier_measure, s.ytd_avg, s.tier_level_index, s.tier_level, s.band_level)
         held = (
             select(s.run_no, a.staff_id, a.customer_id, *keys)
             .join(s, s.customer_id == a.customer_id)
@@ -119,8 +119,8 @@ class RunRepository:
         )
         if customer_ids is not None:
             held = held.where(a.customer_id.in_(list(customer_ids)))
-        columns = ["run_no", "staff_id", "customer_id", "tier_measure", "ytd_avg"]
-        conn.execute(insert(b).from_select([*columns, "tier_level_index"], held))
+        columns = ["run_no", "staff_id", "customer_id", *(k.key for k in keys)]
+        conn.execute(insert(b).from_select(columns, held))
         return int(conn.execute(select(func.count()).where(*mine)).scalar_one())
 
     def write_book(self, run_no: int) -> dict[str, int]:

@@ -341,16 +341,18 @@ def test_the_book_costs_the_same_queries_for_2_or_30_customers(api) -> None:
     assert small == large
 
 
-def test_a_branch_or_bank_book_total_by_tier_or_band_counts_the_listed_customers(api) -> None:
-    """A branch's and the whole bank's totals, filtered by tier or band or not, are the
-    number of customers the filter lists (summed from the run's book counts), and a
-    filter that matches nobody totals 0."""
+def test_a_book_total_by_tier_or_band_counts_the_listed_customers(api) -> None:
+    """An own, a team's, a branch's and the whole bank's totals, filtered by tier or band or
+    not, are the number of customers the filter lists (summed from the run's book counts,
+    or read from its staff books), and a filter that matches nobody totals 0."""
     aums = {1: 600_000, 2: 700_000, 3: 300_000, 4: 800_000}  # 黑金 from 500,000, else 金卡
     with api.db() as db:
         for n, aum in aums.items():
             bank.add_customer(db, api.store.cipher, n, "R9" if n == 4 else "R1", aum=aum)
         db.commit()
-    expected = {  # role → query → customers listed
+    expected = {  # role → query → customers listed (R1: rm, in supervisor S1's team)
+        "rm": {"": 3, "tier=黑金": 2, "tier=金卡": 1, "band=50-300万": 3},
+        "rm_supervisor": {"": 3, "tier=黑金": 2, "tier=金卡": 1, "band=50-300万": 3},
         "branch_manager": {"": 3, "tier=黑金": 2, "tier=金卡": 1, "band=50-300万": 3},
         "personal_banking": {"": 4, "tier=黑金": 3, "tier=金卡": 1, "band=50-300万": 4},
     }
@@ -360,6 +362,9 @@ def test_a_branch_or_bank_book_total_by_tier_or_band_counts_the_listed_customers
             page = api.client.get(f"/customers?limit=50&{query}", headers=h).json()
             count = api.client.get(f"/customers/count?{query}", headers=h).json()["total"]
             assert page["total"] == count == len(page["items"]), (role, query)
+            for term in filter(None, query.split("&")):
+                field, value = term.split("=")
+                assert all(item[field] == value for item in page["items"]), (role, query)
             if n is not None:
                 assert count == n, (role, query)
 

@@ -2,9 +2,9 @@
 
 One query for the page and one for the count (an own or team book: one for both), however
 many rows: flags and the next due date are correlated sub-selects of the same statement,
-never a query per row. An own or team book unfiltered is read from ``staff_books`` (the
-customers each staff member holds, with their sort keys), a branch's or everyone's total
-from ``book_counts``.
+never a query per row. An own or team book, unfiltered or by tier or band, is read from
+``staff_books`` (the customers each staff member holds, with their sort keys), a branch's
+or everyone's total from ``book_counts``.
 """
 
 from __future__ import annotations
@@ -270,29 +270,32 @@ def _counted_at_publish(scope: ScopeShape, shape: _FilterShape) -> bool:
     return (scope.everything or by_branch_only) and counted_terms
 
 
-NO_FILTER = _FilterShape(False, False, (), False, False, False)
-
-
 def _held_book(scope: ScopeShape, shape: _FilterShape) -> bool:
     """Whether the matching customers are read from ``staff_books``: an own or team book,
-    unfiltered (one index range per staff id; ``_assigned`` and a probe of the run's
-    snapshots per customer otherwise)."""
-    return scope.by_staff and not scope.by_branch and shape == NO_FILTER
+    unfiltered or by tier or band only (one index range per staff id; ``_assigned`` and a
+    probe of the run's snapshots per customer otherwise)."""
+    kept_terms = not (shape.flags or shape.due_by or shape.staff_id or shape.id_number)
+    return scope.by_staff and not scope.by_branch and kept_terms
 
 
-def _held() -> Select[Any]:
+def _held(shape: _FilterShape) -> Select[Any]:
     """The customers the viewer's staff ids hold in the run, with their sort keys (one row
-    per customer: a team's members may share one)."""
+    per customer: a team's members may share one), of the filter's tier and band."""
     b = StaffBook
+    terms = [b.run_no == _RUN, b.staff_id.in_(SCOPE_STAFF)]
+    if shape.tier:
+        terms.append(b.tier_level == bindparam("f_tier"))
+    if shape.band:
+        terms.append(b.band_level == bindparam("f_band"))
     keys = (b.customer_id, b.tier_measure, b.ytd_avg, b.tier_level_index)
-    return select(*keys).where(b.run_no == _RUN, b.staff_id.in_(SCOPE_STAFF)).distinct()
+    return select(*keys).where(*terms).distinct()
 
 
 @functools.cache
 def _count_statement(scope: ScopeShape, shape: _FilterShape) -> Select[Any]:
     """The count of the matching customers."""
     if _held_book(scope, shape):
-        return select(func.count()).select_from(_held().subquery())
+        return select(func.count()).select_from(_held(shape).subquery())
     if not _counted_at_publish(scope, shape):
         return select(func.count()).select_from(_matching(scope, shape, None).subquery())
     b = BookCount
@@ -322,7 +325,7 @@ def _page_statement(scope: ScopeShape, shape: _FilterShape, sort: BookSort) -> S
     cols = _columns()
     order = _order(sort, cols)
     if _held_book(scope, shape) and sort in KEPT_KEYS:
-        held = _held().subquery("held")
+        held = _held(shape).subquery("held")
         ids = select(held.c.customer_id)
         ids_order = [_key(held.c, sort), held.c.customer_id.asc()]
     else:

@@ -118,12 +118,13 @@ class BookCount(Base):
 
 
 class StaffBook(Base):
-    """Which of a run's customers each staff member holds, with the book's sort keys copied
-    from the customer's snapshot: a staff member's book (an RM's "我的客户") is one range of
-    one index instead of a probe of the run's snapshots per assigned customer (4,718 probes,
-    24 of an RM page's 29 ms, for an RM of the 8-branch 1M demo). Written by the publish
-    from the open assignments; ``api.services.assignments.move`` rewrites the rows of the
-    customers it moves (current run)."""
+    """Which of a run's customers each staff member holds, with the book's sort keys and
+    the tier and band copied from the customer's snapshot: a staff member's book (an RM's
+    "我的客户"), unfiltered or by tier or band, is one range of one index instead of a probe
+    of the run's snapshots per assigned customer (4,718 probes, 24 of an RM page's 29 ms, for
+    an RM of the 8-branch 1M demo). Written by the publish from the open assignments;
+    ``api.services.assignments.move`` rewrites the rows of the customers it moves (current
+    run)."""
 
     __tablename__ = "staff_books"
     __table_args__ = (
@@ -135,6 +136,8 @@ class StaffBook(Base):
             "tier_measure",
             "ytd_avg",
             "tier_level_index",
+            "tier_level",
+            "band_level",
         ),
     )
 
@@ -144,6 +147,9 @@ class StaffBook(Base):
     tier_measure: Mapped[Decimal] = mapped_column(Money)
     ytd_avg: Mapped[Decimal] = mapped_column(Money)
     tier_level_index: Mapped[int] = mapped_column(SmallInteger)
+    # the book's tier and band filters, read from the same index
+    tier_level: Mapped[str] = mapped_column(String(64))
+    band_level: Mapped[str | None] = mapped_column(String(64))
 
 
 class TierSnapshot(Base):
