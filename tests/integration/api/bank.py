@@ -162,6 +162,23 @@ class Case:
     event_id: int
 
 
+def assign(db: Session, customer_id: str, staff_id: str, role: str) -> None:
+    """An open assignment of ``customer_id`` to ``staff_id`` in ``role`` from the run."""
+    db.add(
+        StaffAssignment(
+            customer_id=customer_id,
+            role=role,
+            staff_id=staff_id,
+            band="50-300万",
+            reason="test",
+            over_capacity=False,
+            substitute=False,
+            valid_from=AS_OF,
+            from_run_no=RUN_NO,
+        )
+    )
+
+
 def add_customer(
     db: Session,
     cipher: FieldCipher,
@@ -196,19 +213,7 @@ def add_customer(
     )
     db.add(c)
     db.flush()
-    db.add(
-        StaffAssignment(
-            customer_id=c.customer_id,
-            role=role,
-            staff_id=owner,
-            band="50-300万",
-            reason="test",
-            over_capacity=False,
-            substitute=False,
-            valid_from=AS_OF,
-            from_run_no=RUN_NO,
-        )
-    )
+    assign(db, c.customer_id, owner, role)
     card = "黑金" if aum >= 500_000 else "金卡"
     for ladder, level, idx, lo in (
         ("card_tiers", card, 3, 500_000),

@@ -487,19 +487,7 @@ def test_a_reassignment_moves_the_customer_between_the_books_at_once(api) -> Non
     # supervisor S1's team is R1 and R4: every customer once, the moved one included
     assert _book(api, "rm_supervisor") == (4, ["C0002", "C0004", "C0001", "C0003"])
     with api.db() as db:  # R1 also holds C0004 as a second role: still listed once
-        db.add(
-            StaffAssignment(
-                customer_id="C0004",
-                role="vip_teller",
-                staff_id="R1",
-                band="50-300万",
-                reason="test",
-                over_capacity=False,
-                substitute=False,
-                valid_from=bank.AS_OF,
-                from_run_no=bank.RUN_NO,
-            )
-        )
+        bank.assign(db, "C0004", "R1", "vip_teller")
         db.flush()
         RunRepository(db).write_book(bank.RUN_NO)
         db.commit()

@@ -197,19 +197,7 @@ def test_upgrade_to_0005_fills_the_staff_books_of_the_current_run(store_url: str
             bank.add_customer(db, cipher, 2, "R2", aum=2_000_000, write_book=False)
             moved = db.query(StaffAssignment).filter_by(customer_id="C0002").one()
             moved.valid_to, moved.to_run_no = bank.AS_OF, bank.RUN_NO  # R2 no longer holds it
-            db.add(
-                StaffAssignment(
-                    customer_id="C0002",
-                    role="rm",
-                    staff_id="R3",
-                    band="50-300万",
-                    reason="test",
-                    over_capacity=False,
-                    substitute=False,
-                    valid_from=bank.AS_OF,
-                    from_run_no=bank.RUN_NO,
-                )
-            )
+            bank.assign(db, "C0002", "R3", "rm")
             db.commit()
         upgrade(store_url)
         with engine.connect() as conn:
