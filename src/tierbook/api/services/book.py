@@ -148,12 +148,25 @@ def _filter_params(ctx: Context, f: BookFilter) -> tuple[_FilterShape, dict[str,
     return shape, params
 
 
-def _where(shape: _FilterShape, cols: dict[str, Any]) -> list[ColumnElement[bool]]:
+def _level_terms(table: Any, shape: _FilterShape) -> list[ColumnElement[bool]]:
+    """The filter's tier and band terms on ``table`` (snapshots, book counts or staff
+    books: each carries ``tier_level`` and ``band_level``)."""
     out: list[ColumnElement[bool]] = []
     if shape.tier:
-        out.append(S.tier_level == bindparam("f_tier"))
+        out.append(table.tier_level == bindparam("f_tier"))
     if shape.band:
-        out.append(S.band_level == bindparam("f_band"))
+        out.append(table.band_level == bindparam("f_band"))
+    return out
+
+
+def _levels_only(shape: _FilterShape) -> bool:
+    """Whether the filter has no terms other than tier and band (those the publish's
+    derived book tables carry; a flag or a due date changes with the day's work)."""
+    return not (shape.flags or shape.due_by or shape.staff_id or shape.id_number)
+
+
+def _where(shape: _FilterShape, cols: dict[str, Any]) -> list[ColumnElement[bool]]:
+    out = _level_terms(S, shape)
     out.extend(cols["flags"][flag] for flag in shape.flags)
     if shape.due_by:
         out.append(
@@ -264,29 +277,23 @@ def _matching(scope: ScopeShape, shape: _FilterShape, sort: BookSort | None) -> 
 def _counted_at_publish(scope: ScopeShape, shape: _FilterShape) -> bool:
     """Whether the total is a sum of the run's :class:`BookCount` rows: a branch's or
     everyone's book, unfiltered or filtered by tier or band only (the terms those rows
-    are counted by; a flag or a due date changes with the day's work)."""
+    are counted by)."""
     by_branch_only = scope.by_branch and not scope.by_staff
-    counted_terms = not (shape.flags or shape.due_by or shape.staff_id or shape.id_number)
-    return (scope.everything or by_branch_only) and counted_terms
+    return (scope.everything or by_branch_only) and _levels_only(shape)
 
 
 def _held_book(scope: ScopeShape, shape: _FilterShape) -> bool:
     """Whether the matching customers are read from ``staff_books``: an own or team book,
     unfiltered or by tier or band only (one index range per staff id; ``_assigned`` and a
     probe of the run's snapshots per customer otherwise)."""
-    kept_terms = not (shape.flags or shape.due_by or shape.staff_id or shape.id_number)
-    return scope.by_staff and not scope.by_branch and kept_terms
+    return scope.by_staff and not scope.by_branch and _levels_only(shape)
 
 
 def _held(shape: _FilterShape) -> Select[Any]:
     """The customers the viewer's staff ids hold in the run, with their sort keys (one row
     per customer: a team's members may share one), of the filter's tier and band."""
     b = StaffBook
-    terms = [b.run_no == _RUN, b.staff_id.in_(SCOPE_STAFF)]
-    if shape.tier:
-        terms.append(b.tier_level == bindparam("f_tier"))
-    if shape.band:
-        terms.append(b.band_level == bindparam("f_band"))
+    terms = [b.run_no == _RUN, b.staff_id.in_(SCOPE_STAFF), *_level_terms(b, shape)]
     keys = (b.customer_id, b.tier_measure, b.ytd_avg, b.tier_level_index)
     return select(*keys).where(*terms).distinct()
 
@@ -299,13 +306,9 @@ def _count_statement(scope: ScopeShape, shape: _FilterShape) -> Select[Any]:
     if not _counted_at_publish(scope, shape):
         return select(func.count()).select_from(_matching(scope, shape, None).subquery())
     b = BookCount
-    terms = [b.run_no == _RUN]
+    terms = [b.run_no == _RUN, *_level_terms(b, shape)]
     if not scope.everything:
         terms.append(b.branch_id == bindparam("scope_branch"))
-    if shape.tier:
-        terms.append(b.tier_level == bindparam("f_tier"))
-    if shape.band:
-        terms.append(b.band_level == bindparam("f_band"))
     return select(func.coalesce(func.sum(b.customers), 0)).where(*terms)
 
 
