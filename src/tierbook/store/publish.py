@@ -9,9 +9,9 @@
   ``tierbook.store.reconcile``), not deleted; new tasks are added open.
 - Assignments keep history: a new staff member closes the old row (``valid_to``) and opens a
   new one; an unchanged one is left alone. ``tierbook run --publish`` plans from the store's
-  open assignments (:func:`stored_assignments`), so a reassignment made through the API is
+  open assignments (:func:`stored_plan`), so a reassignment made through the API is
   kept by the next run rather than reverted; a departure recorded through the API keeps its
-  end date when the staff file gives none.
+  end date when the staff file gives none, in the store and for that run's planner.
 
 Writes are bulk (COPY on PostgreSQL, executemany on SQLite); a re-run rewrites only the
 customers whose archive changed (found by a keyed digest).
@@ -304,27 +304,24 @@ def _audit(actor: str, result: RunResult, run_id: str, rows: dict[str, int]) -> 
     )
 
 
-def stored_assignments(url: str | None = None) -> pd.DataFrame | None:
-    """The open assignments of the store (``url`` or ``TIERBOOK_DATABASE_URL``) as the
-    planner's previous assignments (``customer_id``, ``role``, ``staff_id``, ``band``): a run
-    that publishes keeps what was moved through the API (reassignments, hand-overs at a
-    departure) instead of the previous run's ``out/``. ``None`` when the store holds no
-    published run yet (or no schema): the caller falls back to ``out/``."""
-    return stored_plan(url).assignments
-
-
 @dataclass(frozen=True)
 class StoredPlan:
-    """What a run that publishes plans from, read from the store: the open assignments
-    (``stored_assignments``; None before the first publish) and the staff end dates the
-    store holds (departures recorded through the API; publishing keeps them where the staff
-    file gives none, and the planner must too, or it hands the leaver new customers)."""
+    """What a run that publishes plans from, read from the store (``stored_plan``)."""
 
     assignments: pd.DataFrame | None
+    """The open assignments as the planner's previous ones (``customer_id``, ``role``,
+    ``staff_id``, ``band``): a run that publishes keeps what was moved through the API
+    (reassignments, hand-overs at a departure) instead of the previous run's ``out/``. None
+    when the store holds no published run yet (or no schema): the caller falls back to
+    ``out/``."""
     staff_ends: dict[str, date]
+    """The staff end dates the store holds. A departure recorded through the API is kept
+    by publishing where the staff file gives no end date, and the planner must keep it
+    too, or it hands the leaver new customers."""
 
 
 def stored_plan(url: str | None = None) -> StoredPlan:
+    """The store's (``url`` or ``TIERBOOK_DATABASE_URL``) :class:`StoredPlan`."""
     from sqlalchemy import inspect, select
 
     from tierbook.bootstrap import open_store
@@ -337,18 +334,12 @@ def stored_plan(url: str | None = None) -> StoredPlan:
             if RunRepository(uow.session).current() is None:
                 return StoredPlan(None, {})
             frame = AssignmentRepository(uow.session).open()
-            ends = uow.session.execute(
-                select(Staff.staff_id, Staff.end_date).where(Staff.end_date.is_not(None))
-            )
-            staff_ends = {str(sid): _day(end) for sid, end in ends}
+            ends = select(Staff.staff_id, Staff.end_date).where(Staff.end_date.is_not(None))
+            staff_ends: dict[str, date] = dict(uow.session.execute(ends).all())
     finally:
         store.dispose()
     kept = frame[["customer_id", "role", "staff_id", "band"]].reset_index(drop=True)
     return StoredPlan(kept, staff_ends)
-
-
-def _day(value: Any) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 def publish_batch(

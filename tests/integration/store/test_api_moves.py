@@ -1,5 +1,5 @@
 """What a branch manager changes through the API outlives the next published run: the run
-plans from the store's open assignments (``stored_assignments``), so a reassignment is kept,
+plans from the store's open assignments (``stored_plan``), so a reassignment is kept,
 and a recorded departure keeps its end date when the staff file gives none, for the store
 and for the planner (``stored_plan``): the leaver is given no customer."""
 
@@ -19,7 +19,7 @@ from tierbook.api.services.staff import reassign, record_departure
 from tierbook.batch.run import run_batch
 from tierbook.domain.access import Viewer
 from tierbook.rules.models import Role
-from tierbook.store.publish import publish_run, stored_assignments, stored_plan
+from tierbook.store.publish import publish_run, stored_plan
 
 MOVED = 3
 
@@ -74,7 +74,7 @@ def test_the_next_run_keeps_a_reassignment_made_through_the_api(
     body = ReassignIn(customer_ids=moved, role="rm", to_staff_id=to, reason="asked for it")
     _as_branch_manager(store, branch, lambda ctx: reassign(ctx, body))
     assert [_open_rm(store, c) for c in moved] == [to] * MOVED
-    previous = stored_assignments(store.url)
+    previous = stored_plan(store.url).assignments
     assert previous is not None
     planned = run_batch(year_end.ds, AS_OF, rulebook, previous_assignments=previous)
     publish_run(store, planned, year_end.master)
@@ -130,5 +130,5 @@ def test_the_next_run_gives_no_customer_to_a_leaver_the_staff_file_still_lists(
 
 
 def test_an_empty_store_gives_no_previous_assignments(store) -> None:
-    assert stored_assignments(store.url) is None
+    assert stored_plan(store.url).assignments is None
     assert stored_plan(store.url).staff_ends == {}
