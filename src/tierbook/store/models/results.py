@@ -69,8 +69,8 @@ class CustomerSnapshot(Base):
             "tier_measure",
         ),
         Index("ix_customer_snapshots_run_no_tier_measure", "run_no", "tier_measure"),
-        # a staff book's sort keys per assigned customer, read from the index alone (an RM
-        # of 4,800 customers: one probe each)
+        # a staff book filtered by a flag, due date, staff or ID number: the sort keys per
+        # assigned customer, read from the index alone (otherwise ``staff_books`` serves)
         Index(
             "ix_customer_snapshots_book_keys",
             "run_no",

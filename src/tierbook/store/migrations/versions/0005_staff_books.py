@@ -1,7 +1,8 @@
 """``staff_books``: which of a run's customers each staff member holds, with the book's sort
-keys (tier measure, year-to-date average, tier index) and its tier and band, so that a staff member's book is one
-index range instead of a probe of the run's snapshots per assigned customer. The current
-run's rows are filled from the open assignments (earlier runs are never served as a book).
+keys (tier measure, year-to-date average, tier index) and the tier and band, so that a
+staff member's book is one index range instead of a probe of the run's snapshots per
+assigned customer. The current run's rows are filled from the open assignments (earlier
+runs are never served as a book).
 
 Revision ID: 0005
 Revises: 0004
