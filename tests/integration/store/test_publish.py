@@ -67,18 +67,23 @@ def test_the_book_counts_are_the_runs_customers_per_branch_tier_and_band(
 def test_the_staff_books_are_the_runs_assignments_with_each_customers_book_keys(
     store, year_end: BatchRun
 ) -> None:
-    """Each (staff, customer) of the run's assignments once, with the customer's measure on
-    the book's tier ladder and its year-to-date average, from the run's frames."""
+    """Each (staff, customer) of the run's assignments once, with the customer's measure,
+    level and level index on the book's tier ladder, its band and its year-to-date average,
+    from the run's frames."""
     publish(store, year_end)
     r = year_end.result
-    tier = r.tiers[r.tiers["ladder_id"] == fr.tier_ladder_id(r.rulebook.rulebook)]
+    rb = r.rulebook.rulebook
+    tier = r.tiers[r.tiers["ladder_id"] == fr.tier_ladder_id(rb)]
+    band = r.tiers[r.tiers["ladder_id"] == fr.band_ladder_id(rb)]
     held = r.assignments[["staff_id", "customer_id"]].dropna().drop_duplicates().astype(str)
     expected = held.merge(
-        tier[["customer_id", "measure", "level_index"]].astype({"customer_id": str})
+        tier[["customer_id", "measure", "level_index", "level"]].astype({"customer_id": str})
     )
     expected = expected.merge(r.customers[["customer_id", "ytd_avg"]].astype({"customer_id": str}))
+    bands = dict(zip(band["customer_id"].astype(str), band["level"].astype(str), strict=True))
     stored = pd.read_sql(
-        "SELECT staff_id, customer_id, tier_measure, ytd_avg, tier_level_index FROM staff_books",
+        "SELECT staff_id, customer_id, tier_measure, ytd_avg, tier_level_index, tier_level,"
+        " band_level FROM staff_books",
         store.engine,
     )
     assert len(held) > 0 and len(stored) == len(held)
@@ -87,6 +92,8 @@ def test_the_staff_books_are_the_runs_assignments_with_each_customers_book_keys(
             round(float(x.tier_measure), 2),
             round(float(x.ytd_avg), 2),
             int(x.tier_level_index),
+            x.tier_level,
+            x.band_level,
         )
         for x in stored.itertuples()
     }
@@ -95,6 +102,8 @@ def test_the_staff_books_are_the_runs_assignments_with_each_customers_book_keys(
             round(float(x.measure), 2),
             round(float(x.ytd_avg), 2),
             int(x.level_index),
+            str(x.level),
+            bands.get(x.customer_id),
         )
         for x in expected.itertuples()
     }
