@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.e2e.helpers import run_batch
+from tests.reference import monthly_averages
+from tierbook.batch.analyses import book_rows
 from tierbook.batch.early_warning import training_set
 from tierbook.batch.monthly import build_monthly_book
 from tierbook.batch.run import Timer, compute_tiers, tables_needed
@@ -126,6 +128,34 @@ def test_training_never_sees_months_10_to_12(bank: Path) -> None:
     x2, y2 = training_set(book, rules)
     np.testing.assert_array_equal(x, x2)
     np.testing.assert_array_equal(y, y2)
+
+
+def test_the_monthly_book_holds_the_followed_customers_and_every_corporate_as_they_are(
+    bank: Path,
+) -> None:
+    """Followed: the average of the first three months' weighted 年日均 (recomputed from
+    the raw files) reaches the rule's minimum. The others are left out of the book, and
+    leaving them out changes nothing of the rows kept."""
+    lr = load_preset()
+    rules = lr.rulebook.churn
+    assert rules is not None and rules.baseline_months == 3
+    ds = load_dataset(bank, connect_engine(), tables=tables_needed(lr))
+    customers, results, sums, cal = compute_tiers(ds, AS_OF, lr, Timer(None))
+    path = results["card_tiers"].path
+    book = build_monthly_book(
+        ds, customers, sums, cal, path, book_rows(lr.rulebook, customers, sums, cal)
+    )
+    baseline = monthly_averages(bank)[[1, 2, 3]].mean(axis=1)
+    raw = pd.read_csv(bank / "customers.csv", dtype=str)
+    firms = set(raw.loc[raw["kind"] != "individual", "customer_id"])
+    expected = set(baseline.index[baseline.round(2) >= rules.min_baseline_aum]) | firms
+    assert firms and 0 < len(expected - firms) < len(raw) / 2
+    assert set(book.customer_ids) == expected
+    whole = build_monthly_book(ds, customers, sums, cal, path)
+    at = whole.customer_ids.get_indexer(book.customer_ids)
+    for name in ("aum", "class_aum", "flows", "counts", "open_accounts", "levels", "below_runs",
+                 "open_date"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(book, name), getattr(whole, name)[at], name)
 
 
 def test_cohorts_start_whole_and_never_gain_customers(run_dir: Path) -> None:

@@ -12,11 +12,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from tierbook.batch.churn import churn_frame, cohort_retention, onset_months, verdicts
+from tierbook.batch.churn import churn_frame, cohort_retention, followed, onset_months, verdicts
 from tierbook.batch.measures import BucketSums
-from tierbook.batch.monthly import MonthlyBook, build_monthly_book
+from tierbook.batch.monthly import MonthlyBook, build_monthly_book, monthly_aum
 from tierbook.batch.tiering import LadderResult
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.ingest.dataset import Dataset
@@ -56,7 +57,8 @@ def run_analyses(
     book: MonthlyBook | None = None
     if rb.churn is not None or rb.corporate_segments is not None:
         ladder = rb.churn.ladder if rb.churn else rb.aum_ladders()[0].id
-        book = build_monthly_book(ds, customers, sums, cal, results[ladder].path)
+        rows = book_rows(rb, customers, sums, cal)
+        book = build_monthly_book(ds, customers, sums, cal, results[ladder].path, rows)
     if rb.churn is not None and book is not None:
         _churn(out, ds, book, list(results[rb.churn.ladder].ladder.level_names()), rb)
     if rb.corporate_segments is not None and book is not None:
@@ -68,6 +70,21 @@ def run_analyses(
     if "purchases" in ds.tables:
         _purchases(out, ds, as_of, rb, customers, cal)
     return out
+
+
+def book_rows(
+    rb: Rulebook, customers: pd.DataFrame, sums: BucketSums, cal: ReviewCalendar
+) -> np.ndarray:
+    """Positions of the customers the monthly book needs: those churn follows (baseline at
+    least its minimum) and, for segmentation, every corporate and institutional client.
+    The rest are never read, and at a million customers their months would cost gigabytes.
+    """
+    keep = np.zeros(len(customers), dtype=bool)
+    if rb.churn is not None:
+        keep |= followed(monthly_aum(sums, cal), rb.churn)
+    if rb.corporate_segments is not None:
+        keep |= (customers["kind"] != "individual").to_numpy()
+    return np.flatnonzero(keep)
 
 
 def _churn(out: Analyses, ds: Dataset, book: MonthlyBook, names: list[str], rb: Rulebook) -> None:

@@ -38,12 +38,22 @@ def downgrade_matrix(levels: np.ndarray) -> np.ndarray:
     return down
 
 
+def baselines(aum: np.ndarray, rules: ChurnRules) -> np.ndarray:
+    """``[n]`` baseline AUM: the average of the first ``baseline_months`` months of ``aum``."""
+    return aum[:, : rules.baseline_months].mean(axis=1)
+
+
+def followed(aum: np.ndarray, rules: ChurnRules) -> np.ndarray:
+    """``[n]`` whether churn follows each customer of ``aum`` (``[n, months]``)."""
+    return np.asarray([is_followed(b, rules) for b in baselines(aum, rules).tolist()], dtype=bool)
+
+
 def verdicts(book: MonthlyBook, rules: ChurnRules) -> list[ChurnVerdict]:
     """The churn verdict of every customer on the book's months (the rules run on the
     followed customers; the others get their baseline only)."""
     down = downgrade_matrix(book.levels)
     other = book.flow("other_bank", "out")
-    base = book.aum[:, : rules.baseline_months].mean(axis=1)
+    base = baselines(book.aum, rules)
     out = []
     for i, b in enumerate(base.tolist()):
         if not is_followed(b, rules):

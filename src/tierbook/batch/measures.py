@@ -103,24 +103,45 @@ class BucketSums:
         self.weighted_cents[:, bucket] = cents
         self._weighted = None
 
-    def class_sums(self, buckets: list[int]) -> np.ndarray:
-        """Balance-days per customer and class over ``buckets``: ``[customers, classes]``.
-        Summed batch by batch: no temporary larger than a batch."""
-        out = np.zeros(self.n * len(CLASSES))
-        chosen = np.zeros(self.n_buckets, dtype=bool)
-        chosen[buckets] = True
-        for rows, k, b, cents in self._parts:
-            sel = chosen[b]
-            np.add.at(out, rows[sel].astype(np.int64) * len(CLASSES) + k[sel], cents[sel])
-        out = out.reshape(self.n, len(CLASSES))
+    def class_sums(self, buckets: list[int], rows: np.ndarray | None = None) -> np.ndarray:
+        """Balance-days per customer and class over ``buckets``: ``[customers, classes]``
+        (``rows``: those customers' positions only, in that order)."""
+        return self.grouped_class_sums([buckets], rows)[:, 0, :]
+
+    def grouped_class_sums(
+        self, groups: list[list[int]], rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Balance-days per customer, group of buckets and class, in one pass over the
+        sums: ``[customers, groups, classes]``. ``groups`` are disjoint (the review months,
+        say); ``rows``: only those customers' positions, in that order. Summed batch by
+        batch: no temporary larger than a batch; each cell adds the same cents in the same
+        order whichever rows or groups are asked for."""
+        c, g = len(CLASSES), len(groups)
+        group_of = np.full(self.n_buckets, -1, dtype=np.int64)
+        for j, buckets in enumerate(groups):
+            if (group_of[buckets] >= 0).any():
+                raise ValueError("grouped_class_sums: the groups of buckets overlap")
+            group_of[buckets] = j
+        picked = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+        row_of = np.full(self.n, -1, dtype=np.int64)
+        row_of[picked] = np.arange(len(picked))
+        out = np.zeros(len(picked) * g * c)
+        for part_rows, k, b, cents in self._parts:
+            r, j = row_of[part_rows], group_of[b]
+            sel = (r >= 0) & (j >= 0)
+            np.add.at(out, (r[sel] * g + j[sel]) * c + k[sel], cents[sel])
+        out = out.reshape(len(picked), g, c)
         for b, dense in self._dense.items():
-            if chosen[b]:
-                out += dense.T
+            if group_of[b] >= 0:
+                out[:, group_of[b], :] += (dense if rows is None else dense[:, picked]).T
         return out / 100.0
 
-    def class_average(self, cal: ReviewCalendar, period: str) -> np.ndarray:
-        """Daily average per customer and class over ``period`` ending at the as-of date."""
-        return self.class_sums(list(cal.period_buckets(period))) / cal.period_days(period)
+    def class_average(
+        self, cal: ReviewCalendar, period: str, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Daily average per customer and class over ``period`` ending at the as-of date
+        (``rows``: as in ``class_sums``)."""
+        return self.class_sums(list(cal.period_buckets(period)), rows) / cal.period_days(period)
 
 
 def period_average(sums: np.ndarray, cal: ReviewCalendar, period: str, month: int | None = None):

@@ -1,8 +1,9 @@
 """The monthly book: per customer and review month, the matrices churn and segmentation
 read — AUM, AUM per asset class, flows per counterparty, open accounts, level on a ladder.
 
-Rows follow the customers table order; columns are the review months of the calendar.
-Built from the balance sums the tiering already holds and two engine queries.
+Rows are the customers an analysis reads (``rows``: their positions in the customers
+table, in its order; by default all of them); columns are the review months of the
+calendar. Built from the balance sums the tiering already holds and two engine queries.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tierbook.ingest.dataset import Dataset
 @dataclass
 class MonthlyBook:
     customer_ids: pd.Index
+    rows: np.ndarray  # [n] positions of the book's customers in the customers table (sums)
     month_ends: list[date]
     aum: np.ndarray  # [n, T] average weighted AUM
     class_aum: np.ndarray  # [n, T, classes] average balance per asset class
@@ -54,7 +56,7 @@ class MonthlyBook:
     def truncated(self, months: int) -> MonthlyBook:
         """The first ``months`` months only (what was known at that month's end)."""
         return MonthlyBook(
-            self.customer_ids, self.month_ends[:months], self.aum[:, :months],
+            self.customer_ids, self.rows, self.month_ends[:months], self.aum[:, :months],
             self.class_aum[:, :months], self.flows[:, :months], self.counts[:, :months],
             self.open_accounts[:, :months], self.open_date, self.levels[:, :months],
             self.below_runs[:, :months],
@@ -62,41 +64,51 @@ class MonthlyBook:
 
 
 def build_monthly_book(
-    ds: Dataset, customers: pd.DataFrame, sums: BucketSums, cal: ReviewCalendar, path: TierPath
+    ds: Dataset,
+    customers: pd.DataFrame,
+    sums: BucketSums,
+    cal: ReviewCalendar,
+    path: TierPath,
+    rows: np.ndarray | None = None,
 ) -> MonthlyBook:
-    """``path``: the churn ladder's tier path (its review months are the book's months)."""
-    index = pd.Index(customers["customer_id"])
+    """``path``: the churn ladder's tier path (its review months are the book's months);
+    ``rows``: the positions in ``customers`` to keep (``monthly_aum`` helps choose them)."""
+    rows = np.arange(len(customers)) if rows is None else np.asarray(rows, dtype=np.int64)
+    index = pd.Index(customers["customer_id"].to_numpy()[rows])
     months = list(cal.review_months)
-    aum = np.stack([period_average(sums.weighted, cal, "month", m) for m in months], axis=1)
-    class_aum = np.stack(
-        [
-            sums.class_sums(list(cal.period_buckets("month", m))) / cal.period_days("month", m)
-            for m in months
-        ],
-        axis=1,
-    )
+    aum = monthly_aum(sums, cal)[rows]
+    days = np.asarray([cal.period_days("month", m) for m in months], dtype=float)
+    groups = [list(cal.period_buckets("month", m)) for m in months]
+    class_aum = sums.grouped_class_sums(groups, rows) / days[None, :, None]
     n, t = aum.shape
     flows = np.zeros((n, t, len(COUNTERPARTY_TYPES), len(DIRECTIONS)))
     counts = np.zeros((n, t))
     if "transactions" in ds.tables:
         f = expr.monthly_flows(ds.tables["transactions"], ds.tables["accounts"], cal).to_pyarrow()
-        rows = index.get_indexer(f.column("customer_id").to_numpy(zero_copy_only=False))
+        at = index.get_indexer(f.column("customer_id").to_numpy(zero_copy_only=False))
         pos = f.column("month").to_numpy() - months[0]
-        ok = (rows >= 0) & (pos >= 0) & (pos < t)
+        ok = (at >= 0) & (pos >= 0) & (pos < t)
         cp = _codes(f.column("counterparty_type"), COUNTERPARTY_TYPES)
         di = _codes(f.column("direction"), DIRECTIONS)
         amount = f.column("amount").to_numpy().astype(float)
-        np.add.at(flows, (rows[ok], pos[ok], cp[ok], di[ok]), amount[ok])
-        np.add.at(counts, (rows[ok], pos[ok]), f.column("count").to_numpy()[ok])
+        np.add.at(flows, (at[ok], pos[ok], cp[ok], di[ok]), amount[ok])
+        np.add.at(counts, (at[ok], pos[ok]), f.column("count").to_numpy()[ok])
     ends = [cal.month_ends[m] for m in months]
     open_accounts = _open_accounts(ds, index, ends)
     cust = ds.tables["customers"].select("customer_id", "open_date").to_pandas()
     opened = cust.set_index("customer_id")["open_date"].reindex(index)
     open_date = pd.to_datetime(opened).to_numpy().astype("datetime64[D]")
     return MonthlyBook(
-        index, ends, aum, class_aum, flows, counts, open_accounts, open_date,
-        path.levels, path.below_runs,
+        index, rows, ends, aum, class_aum, flows, counts, open_accounts, open_date,
+        path.levels[rows], path.below_runs[rows],
     )  # fmt: skip
+
+
+def monthly_aum(sums: BucketSums, cal: ReviewCalendar) -> np.ndarray:
+    """``[customers, review months]`` average weighted AUM of every customer."""
+    return np.stack(
+        [period_average(sums.weighted, cal, "month", m) for m in cal.review_months], axis=1
+    )
 
 
 def _codes(column: Any, names: tuple[str, ...]) -> np.ndarray:

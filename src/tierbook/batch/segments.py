@@ -43,7 +43,7 @@ def client_frame(
     cols = ["customer_id", "kind", "sector", "industry", "annual_sales", "listed_industry"]
     c = cust.filter(cust.kind != "individual").select(*cols).to_pandas()
     rows = book.customer_ids.get_indexer(c["customer_id"])
-    year = sums.class_average(cal, "year")[rows]
+    year = sums.class_average(cal, "year", book.rows[rows])
     deposit = year[:, CLASSES.index("demand_deposit")] + year[:, CLASSES.index("time_deposit")]
     out_all = book.outflow()[rows].sum(axis=1)
     out_other = book.flow("other_bank", "out")[rows].sum(axis=1)
