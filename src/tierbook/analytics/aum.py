@@ -235,6 +235,18 @@ def account_bucket_sums_events(
     )
 
 
+def customer_rows(customers: ir.Table) -> ir.Table:
+    """``customer_id`` and ``row``, its position in ``customer_id`` order (int32): the row of
+    the batch's per-customer arrays."""
+    row = ibis.row_number().over(order_by="customer_id").cast("int32")
+    return customers.select("customer_id", row=row)
+
+
+def codes(value: ir.StringValue, names: tuple[str, ...]) -> ir.IntegerValue:
+    """The position of ``value`` in ``names`` (int8; -1 for none of them)."""
+    return ibis.cases(*[(value == n, k) for k, n in enumerate(names)], else_=-1).cast("int8")
+
+
 def keyed_bucket_sums(account_sums: ir.Table, accounts: ir.Table, customers: ir.Table) -> ir.Table:
     """The account sums as narrow integer-keyed rows, one per account and bucket: ``row`` is
     the account's customer's position in ``customer_id`` order, ``klass`` the position of its
@@ -243,11 +255,9 @@ def keyed_bucket_sums(account_sums: ir.Table, accounts: ir.Table, customers: ir.
     ``day_sum``, ``n_rows`` (daily snapshots: ``repeated_day``), ``n_ok`` and ``repeated``
     are kept when the account sums have them. Accounts of
     no known customer are left out."""
-    ranked = customers.select("customer_id", row=ibis.row_number().over(order_by="customer_id"))
     acc = accounts.select("account_id", "customer_id", "product_type")
-    acc = acc.join(ranked, "customer_id")
-    klass = ibis.cases(*[(acc.product_type == c, k) for k, c in enumerate(CLASSES)], else_=-1)
-    acc = acc.select("account_id", row=acc.row.cast("int32"), klass=klass.cast("int8"))
+    acc = acc.join(customer_rows(customers), "customer_id")
+    acc = acc.select("account_id", row=acc.row, klass=codes(acc.product_type, CLASSES))
     j = account_sums.join(acc, "account_id")
     columns: dict[str, Any] = {"row": j.row, "bucket": j.bucket, "klass": j.klass, "bd": j.bd}
     for count in ("day_sum", "n_rows", "n_ok", "repeated"):

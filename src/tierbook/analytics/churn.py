@@ -12,7 +12,9 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
+from tierbook.analytics.aum import codes, customer_rows
 from tierbook.domain.periods import ReviewCalendar
+from tierbook.ingest.contract import COUNTERPARTY_TYPES, DIRECTIONS
 
 
 def month_index(d: ir.DateValue, cal: ReviewCalendar) -> ir.IntegerValue:
@@ -26,13 +28,21 @@ def _window(d: ir.DateValue, cal: ReviewCalendar) -> ir.BooleanValue:
     return (d >= date(first.year, first.month, 1)) & (d <= cal.as_of)
 
 
-def monthly_flows(transactions: ir.Table, accounts: ir.Table, cal: ReviewCalendar) -> ir.Table:
-    """Per customer, month, counterparty type and direction: amount and count."""
+def monthly_flows(
+    transactions: ir.Table, accounts: ir.Table, customers: ir.Table, cal: ReviewCalendar
+) -> ir.Table:
+    """Per customer, month, counterparty type and direction: amount and count — keyed by
+    integers (``row`` of ``customer_rows``; ``cp`` and ``di`` the positions in
+    ``COUNTERPARTY_TYPES`` and ``DIRECTIONS``), which group in far less memory than text."""
     t = transactions.filter(_window(transactions.date, cal))
-    a = accounts.select("account_id", "customer_id")
-    j = t.join(a, "account_id")
-    j = j.mutate(month=month_index(j.date, cal))
-    return j.group_by(["customer_id", "month", "counterparty_type", "direction"]).aggregate(
+    a = accounts.select("account_id", "customer_id").join(customer_rows(customers), "customer_id")
+    j = t.join(a.select("account_id", "row"), "account_id")
+    j = j.mutate(
+        month=month_index(j.date, cal).cast("int16"),
+        cp=codes(j.counterparty_type, COUNTERPARTY_TYPES),
+        di=codes(j.direction, DIRECTIONS),
+    )
+    return j.group_by(["row", "month", "cp", "di"]).aggregate(
         amount=j.amount.sum(), count=ibis._.count()
     )
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
 
 from tierbook.analytics import churn as expr
+from tierbook.analytics.aum import customer_rows
+from tierbook.analytics.backends.engine import record_batches
 from tierbook.batch.measures import BucketSums, period_average
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.domain.tiers import TierPath
@@ -83,18 +84,23 @@ def build_monthly_book(
     n, t = aum.shape
     flows = np.zeros((n, t, len(COUNTERPARTY_TYPES), len(DIRECTIONS)))
     counts = np.zeros((n, t))
+    position = np.full(len(customers), -1, dtype=np.int64)  # customers row -> book row
+    position[rows] = np.arange(n)
     if "transactions" in ds.tables:
-        f = expr.monthly_flows(ds.tables["transactions"], ds.tables["accounts"], cal).to_pyarrow()
-        at = index.get_indexer(f.column("customer_id").to_numpy(zero_copy_only=False))
-        pos = f.column("month").to_numpy() - months[0]
-        ok = (at >= 0) & (pos >= 0) & (pos < t)
-        cp = _codes(f.column("counterparty_type"), COUNTERPARTY_TYPES)
-        di = _codes(f.column("direction"), DIRECTIONS)
-        amount = f.column("amount").to_numpy().astype(float)
-        np.add.at(flows, (at[ok], pos[ok], cp[ok], di[ok]), amount[ok])
-        np.add.at(counts, (at[ok], pos[ok]), f.column("count").to_numpy()[ok])
+        tb = ds.tables
+        flows_expr = expr.monthly_flows(tb["transactions"], tb["accounts"], tb["customers"], cal)
+        for batch in record_batches(ds.con, flows_expr):  # streamed: no whole result held
+            at = position[batch.column("row").to_numpy(zero_copy_only=False)]
+            pos = batch.column("month").to_numpy(zero_copy_only=False).astype(np.int64) - months[0]
+            cp = batch.column("cp").to_numpy(zero_copy_only=False).astype(np.int64)
+            di = batch.column("di").to_numpy(zero_copy_only=False).astype(np.int64)
+            ok = (at >= 0) & (pos >= 0) & (pos < t) & (cp >= 0) & (di >= 0)
+            amount = batch.column("amount").to_numpy(zero_copy_only=False).astype(float)
+            np.add.at(flows, (at[ok], pos[ok], cp[ok], di[ok]), amount[ok])
+            count = batch.column("count").to_numpy(zero_copy_only=False)
+            np.add.at(counts, (at[ok], pos[ok]), count[ok])
     ends = [cal.month_ends[m] for m in months]
-    open_accounts = _open_accounts(ds, index, ends)
+    open_accounts = _open_accounts(ds, position, ends)
     cust = ds.tables["customers"].select("customer_id", "open_date").to_pandas()
     opened = cust.set_index("customer_id")["open_date"].reindex(index)
     open_date = pd.to_datetime(opened).to_numpy().astype("datetime64[D]")
@@ -111,20 +117,23 @@ def monthly_aum(sums: BucketSums, cal: ReviewCalendar) -> np.ndarray:
     )
 
 
-def _codes(column: Any, names: tuple[str, ...]) -> np.ndarray:
-    values = column.to_numpy(zero_copy_only=False)
-    return pd.Categorical(values, categories=list(names)).codes.astype(np.int64)
-
-
-def _open_accounts(ds: Dataset, index: pd.Index, ends: list[date]) -> np.ndarray:
+def _open_accounts(ds: Dataset, position: np.ndarray, ends: list[date]) -> np.ndarray:
+    """``[book rows, months]`` AUM accounts open at each month end; ``position``: the book
+    row of each customers-table row (-1 when not in the book)."""
     a = ds.tables["accounts"]
-    a = a.filter(a.product_type != "loan")
+    a = a.filter(a.product_type != "loan").join(
+        customer_rows(ds.tables["customers"]), "customer_id"
+    )
     aggs = {
         f"m{k}": ibis.ifelse(
             (a.open_date <= e) & (a.close_date.isnull() | (a.close_date > e)), 1, 0
         ).sum()
         for k, e in enumerate(ends)
     }
-    t = a.group_by("customer_id").aggregate(**aggs).to_pandas()
-    t = t.set_index("customer_id").reindex(index).fillna(0)
-    return t[[f"m{k}" for k in range(len(ends))]].to_numpy().astype(np.int64)
+    out = np.zeros((int((position >= 0).sum()), len(ends)), dtype=np.int64)
+    for batch in record_batches(ds.con, a.group_by("row").aggregate(**aggs)):
+        at = position[batch.column("row").to_numpy(zero_copy_only=False)]
+        ok = at >= 0
+        for k in range(len(ends)):
+            out[at[ok], k] = batch.column(f"m{k}").to_numpy(zero_copy_only=False)[ok]
+    return out
