@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from tierbook.batch.churn import churn_frame, cohort_retention, followed, onset_months, verdicts
-from tierbook.batch.measures import BucketSums
-from tierbook.batch.monthly import MonthlyBook, build_monthly_book, monthly_aum
+from tierbook.batch.measures import BucketSums, review_averages
+from tierbook.batch.monthly import MonthlyBook, build_monthly_book
 from tierbook.batch.tiering import LadderResult
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.ingest.dataset import Dataset
@@ -81,7 +81,7 @@ def book_rows(
     """
     keep = np.zeros(len(customers), dtype=bool)
     if rb.churn is not None:
-        keep |= followed(monthly_aum(sums, cal), rb.churn)
+        keep |= followed(review_averages(sums, cal, "month"), rb.churn)
     if rb.corporate_segments is not None:
         keep |= (customers["kind"] != "individual").to_numpy()
     return np.flatnonzero(keep)

@@ -160,6 +160,12 @@ def ladder_history(ladder: Ladder, sums: BucketSums, cal: ReviewCalendar) -> np.
             f"ladder {ladder.id}: rolling_365 is reported at the as-of date and cannot drive "
             "a monthly review; use month, quarter or year"
         )
+    return review_averages(sums, cal, period)
+
+
+def review_averages(sums: BucketSums, cal: ReviewCalendar, period: str) -> np.ndarray:
+    """Weighted AUM averaged over ``period`` ending at every review month:
+    ``[customers, reviews]`` (``"month"``: each customer's monthly 年日均)."""
     return np.stack(
         [period_average(sums.weighted, cal, period, m) for m in cal.review_months], axis=1
     )

@@ -18,7 +18,7 @@ import pandas as pd
 from tierbook.analytics import churn as expr
 from tierbook.analytics.aum import customer_rows
 from tierbook.analytics.backends.engine import record_batches
-from tierbook.batch.measures import BucketSums, period_average
+from tierbook.batch.measures import BucketSums, review_averages
 from tierbook.domain.periods import ReviewCalendar
 from tierbook.domain.tiers import TierPath
 from tierbook.ingest.contract import COUNTERPARTY_TYPES, DIRECTIONS
@@ -73,11 +73,11 @@ def build_monthly_book(
     rows: np.ndarray | None = None,
 ) -> MonthlyBook:
     """``path``: the churn ladder's tier path (its review months are the book's months);
-    ``rows``: the positions in ``customers`` to keep (``monthly_aum`` helps choose them)."""
+    ``rows``: the positions in ``customers`` to keep (``analyses.book_rows``)."""
     rows = np.arange(len(customers)) if rows is None else np.asarray(rows, dtype=np.int64)
     index = pd.Index(customers["customer_id"].to_numpy()[rows])
     months = list(cal.review_months)
-    aum = monthly_aum(sums, cal)[rows]
+    aum = review_averages(sums, cal, "month")[rows]
     days = np.asarray([cal.period_days("month", m) for m in months], dtype=float)
     groups = [list(cal.period_buckets("month", m)) for m in months]
     class_aum = sums.grouped_class_sums(groups, rows) / days[None, :, None]
@@ -108,13 +108,6 @@ def build_monthly_book(
         index, rows, ends, aum, class_aum, flows, counts, open_accounts, open_date,
         path.levels[rows], path.below_runs[rows],
     )  # fmt: skip
-
-
-def monthly_aum(sums: BucketSums, cal: ReviewCalendar) -> np.ndarray:
-    """``[customers, review months]`` average weighted AUM of every customer."""
-    return np.stack(
-        [period_average(sums.weighted, cal, "month", m) for m in cal.review_months], axis=1
-    )
 
 
 def _open_accounts(ds: Dataset, position: np.ndarray, ends: list[date]) -> np.ndarray:

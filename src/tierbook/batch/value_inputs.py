@@ -12,7 +12,7 @@ import pandas as pd
 
 from tierbook.analytics import features as fx
 from tierbook.analytics.backends import duckdb as duck
-from tierbook.batch.measures import BucketSums, period_average
+from tierbook.batch.measures import BucketSums, review_averages
 from tierbook.domain.detectors import BalanceShape
 from tierbook.domain.key_accounts import PRODUCTS
 from tierbook.domain.periods import ReviewCalendar
@@ -122,9 +122,7 @@ def gather(
     cols = [PRODUCTS.index(p) for p in hold["product_type"]]  # type: ignore[arg-type]
     ok = rows >= 0
     held[rows[ok], np.asarray(cols, dtype=np.intp)[ok]] = True  # none held: empty ints
-    monthly = np.stack(
-        [period_average(sums.weighted, cal, "month", m) for m in cal.review_months], axis=1
-    )
+    monthly = review_averages(sums, cal, "month")
     edges: list[tuple[str, str]] = []
     if "referrals" in t:
         r = t["referrals"].select("referrer_id", "referred_id").to_pandas()
