@@ -1,4 +1,5 @@
-"""The ladders' history frames are joined exactly as ``pd.concat`` joins them."""
+"""The ladders' history frames are joined with the values ``pd.concat`` gives, every
+categorical column staying categorical."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _frame(ladder: str, levels: list[str], codes: list[int]) -> pd.DataFrame:
     )
 
 
-def test_history_of_several_ladders_equals_pandas_concat():
+def test_history_of_several_ladders_has_pandas_concats_values_and_stays_categorical():
     frames = [
         _frame("card_tiers", ["普卡", "金卡", "白金"], [0, 2, 1, -1, 2]),
         _frame("branch_bands", ["未维护", "0.1-5万"], [1, 1, 0]),
@@ -29,8 +30,12 @@ def test_history_of_several_ladders_equals_pandas_concat():
     ]
     expected = pd.concat(frames, ignore_index=True)
     got = concat_history(frames)
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    assert isinstance(got["step"].dtype, pd.CategoricalDtype)  # same categories: kept
+    for c in ("ladder_id", "level", "step"):
+        assert isinstance(got[c].dtype, pd.CategoricalDtype), c
+    assert list(got["level"].cat.categories) == ["普卡", "金卡", "白金", "未维护", "0.1-5万"]
+    text = {"ladder_id": "str", "level": "str", "step": "str"}
+    pd.testing.assert_frame_equal(got.astype(text), expected.astype(text), check_exact=True)
+    assert got["level"].isna().tolist() == expected["level"].isna().tolist()
 
 
 def test_history_of_one_ladder_keeps_its_categories():
