@@ -93,16 +93,24 @@ def test_balance_shape_from_either_form_equals_the_day_by_day_recomputation(con,
             err_msg=form,
         )  # fmt: skip
         # The peak day is a day at the peak; the measurement date given is one of the
-        # measurement dates, at the highest balance among them.
+        # measurement dates, at the highest balance among them. From daily snapshots (a
+        # day's level is its own sum, so equal balances tie exactly) both are the first
+        # such day, whatever order the engine meets the rows in.
         level = _levels(accounts, daily)
         for c in CUSTOMERS:
+            x = level[c]
             if ref.loc[c, "peak"] > 0:
                 day = int(got.loc[c, "peak_day"])
-                assert level[c][day] == pytest.approx(ref.loc[c, "peak"], abs=1e-4), (form, c)
+                assert x[day] == pytest.approx(ref.loc[c, "peak"], abs=1e-4), (form, c)
+                if form == "daily":
+                    assert day == int(np.flatnonzero(x == x.max())[0]), c
             if ref.loc[c, "period_end_max"] > 0:
                 day = int(got.loc[c, "period_end_day"])
                 assert day in win.measurement_days, (form, c)
-                assert level[c][day] == pytest.approx(ref.loc[c, "period_end_max"], abs=1e-4)
+                assert x[day] == pytest.approx(ref.loc[c, "period_end_max"], abs=1e-4)
+                if form == "daily":
+                    ends = np.asarray(win.measurement_days)
+                    assert day == int(ends[np.flatnonzero(x[ends] == x[ends].max())[0]]), c
 
 
 def test_measurement_dates_are_the_month_ends_before_the_as_of_date() -> None:
@@ -149,3 +157,24 @@ def test_flows_around_the_busiest_measurement_date_and_activity(con) -> None:
     assert act.loc["C0", "txn_count"] == 5
     assert act.loc["C0", "volume"] == pytest.approx(800_000 + 790_000 + 50_000 + 20_000)
     assert act.loc["C1", "volume"] == 1_000.0
+
+
+@pytest.mark.parametrize("form", ["daily", "events"])
+def test_the_peak_day_and_the_measurement_date_are_the_first_of_tied_days_in_any_order(
+    con, form: str
+) -> None:
+    """C0 holds 20,000 on 10–19 March and again on 2–20 June (peak: 10 March) and 8,000
+    at the ends of January and April (the first of the tied measurement dates: 31 Jan);
+    the rows reach the engine newest first."""
+    steps = [(date(2025, 1, 1), 8_000.0), (date(2025, 2, 1), 1_000.0),
+             (date(2025, 3, 10), 20_000.0), (date(2025, 3, 20), 1_000.0),
+             (date(2025, 4, 30), 8_000.0), (date(2025, 5, 1), 1_000.0),
+             (date(2025, 6, 2), 20_000.0), (date(2025, 6, 21), 1_000.0)]  # fmt: skip
+    accounts = [("A0", "C0", "demand_deposit", date(2025, 1, 1), None)]
+    acc, daily, events = _frames(accounts, {"A0": steps})
+    table = (daily if form == "daily" else events).iloc[::-1].reset_index(drop=True)
+    win = window(review_calendar(AS_OF, 12), "month_end")
+    got = _engine(connect(threads=2), acc, table, form, win.measurement_days).loc["C0"]
+    assert START + timedelta(days=int(got["peak_day"])) == date(2025, 3, 10)
+    assert got["period_end_max"] == 8_000.0
+    assert START + timedelta(days=int(got["period_end_day"])) == date(2025, 1, 31)

@@ -153,7 +153,9 @@ def balance_shape(
 ) -> ir.Table:
     """One row per customer with AUM in the window (see the module docstring). Two passes
     over ``levels`` (from ``customer_levels`` with ``keys``): one for the sums and the peak,
-    one for the days above its threshold; ``customer_id`` is joined on at the end.
+    one for the days above its threshold and for the first day at the peak and at the
+    highest measurement-date balance (the earliest of tied days, so a rerun reports the
+    same day); ``customer_id`` is joined on at the end.
     ``single_days``: every run is one day long (daily snapshots), so a run is on a
     measurement date when its day is one — a cheaper test than the overlap."""
     lv = levels
@@ -161,12 +163,10 @@ def balance_shape(
     stats = lv.group_by("cust").aggregate(
         bal_days=(lv.level * lv.length).sum(),
         peak=lv.level.max(),
-        peak_day=lv.day.argmax(lv.level),
         first_day=lv.day.min(where=lv.level > 0),
         end_balance=lv.level.max(where=(lv.day <= as_of_day) & (lv.day + lv.length > as_of_day)),
         start_balance=lv.level.max(where=(lv.day <= 0) & (lv.day + lv.length > 0)),
         period_end_max=lv.level.max(where=on_date),
-        period_end_day=first_date.argmax(ibis.ifelse(on_date, lv.level, ibis.null("float64"))),
     )
     held_days = (window_days - stats.first_day.fill_null(0)).cast("float64")
     stats = stats.mutate(year_avg=stats.bal_days / window_days, held_avg=stats.bal_days / held_days)
@@ -174,8 +174,9 @@ def balance_shape(
         peak_threshold=_reached(stats.peak, thresholds),
         avg_threshold=_reached(stats.year_avg, thresholds),
     )
-    j = lv.join(stats.select("cust", "peak_threshold"), "cust")
+    j = lv.join(stats.select("cust", "peak", "period_end_max", "peak_threshold"), "cust")
     high = (j.level >= j.peak_threshold) & (j.peak_threshold > 0)
+    j_on_date, j_first_date = _on_measurement_date(j, measurement_days, single_days)
     if single_days:
         dressed = ibis.ifelse(j.day.isin(measurement_days) & high, 1, 0)
     else:
@@ -187,7 +188,10 @@ def balance_shape(
             j.length * 0,
         )
     above = j.group_by("cust").aggregate(
-        days_above=j.length.sum(where=high).fill_null(0), dressed_dates=dressed.sum()
+        days_above=j.length.sum(where=high).fill_null(0),
+        dressed_dates=dressed.sum(),
+        peak_day=j.day.min(where=j.level == j.peak),  # the first day at the peak
+        period_end_day=j_first_date.min(where=j_on_date & (j.level == j.period_end_max)),
     )
     out = stats.left_join(above, "cust").join(keys, "cust")
     return out.select(
