@@ -36,7 +36,6 @@ class BucketSums:
         self._cents = np.zeros(n_customers * n_buckets)  # weighted cents, flat
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._dense: dict[int, np.ndarray] = {}  # bucket -> cents [classes, customers]
-        self._weighted: np.ndarray | None = None
         self.rows_ok = 0  # balance rows the scan found passing (``n_ok``), when it counts them
         self.repeated_keys = 0  # events sharing a key with the next (``repeated``), likewise
 
@@ -66,7 +65,6 @@ class BucketSums:
         rows, k, b, cents = rows[keep], k[keep], b[keep], cents[keep]
         np.add.at(self._cents, rows.astype(np.int64) * self.n_buckets + b, cents * self._w[k])
         self._parts.append((rows, k, b, cents))
-        self._weighted = None
         return flagged
 
     def add_dense(self, bucket: int, cents: np.ndarray) -> None:
@@ -83,7 +81,6 @@ class BucketSums:
         for k in np.flatnonzero(self._w):  # elementwise, in class order (no BLAS threads)
             weighted += cents[k] * self._w[k]
         self.weighted_cents[:, bucket] += weighted
-        self._weighted = None
 
     @property
     def weighted_cents(self) -> np.ndarray:
@@ -92,16 +89,18 @@ class BucketSums:
 
     @property
     def weighted(self) -> np.ndarray:
-        """Weighted balance-days ``[customers, buckets]`` in CNY."""
-        if self._weighted is None:
-            self._weighted = self.weighted_cents / 100.0
-        return self._weighted
+        """Weighted balance-days ``[customers, buckets]`` in CNY: a new array at each call
+        (at 2M customers, 200 MB); the batch reads its averages through ``average``."""
+        return self.weighted_cents / 100.0
+
+    def average(self, cal: ReviewCalendar, period: str, month: int | None = None) -> np.ndarray:
+        """``period_average`` of the weighted balance-days, in CNY."""
+        return period_average(self.weighted_cents, cal, period, month, scale=100.0)
 
     def set_weighted_cents(self, bucket: int, cents: np.ndarray) -> None:
         """Replace one bucket's weighted cents (the close splits a month at the rolling-365
         cut from its own daily sums)."""
         self.weighted_cents[:, bucket] = cents
-        self._weighted = None
 
     def class_sums(self, buckets: list[int], rows: np.ndarray | None = None) -> np.ndarray:
         """Balance-days per customer and class over ``buckets``: ``[customers, classes]``
@@ -144,10 +143,28 @@ class BucketSums:
         return self.class_sums(list(cal.period_buckets(period)), rows) / cal.period_days(period)
 
 
-def period_average(sums: np.ndarray, cal: ReviewCalendar, period: str, month: int | None = None):
-    """Average over ``period`` ending at review month ``month``: Σ balance-days ÷ days."""
+ROW_BLOCK = 65_536
+"""Rows of the per-customer matrices taken at a time by ``period_average``."""
+
+
+def period_average(
+    sums: np.ndarray,
+    cal: ReviewCalendar,
+    period: str,
+    month: int | None = None,
+    *,
+    scale: float = 1.0,
+) -> np.ndarray:
+    """Average over ``period`` ending at review month ``month``: Σ balance-days ÷ days, of
+    ``sums`` ``[customers, buckets]`` divided by ``scale`` (100: whole cents to CNY).
+    Taken ``ROW_BLOCK`` rows at a time, so no copy of the period's columns is larger than a
+    block; each row adds the same values in the same order as a whole-matrix sum."""
     idx = list(cal.period_buckets(period, month))
-    return sums[..., idx].sum(axis=-1) / cal.period_days(period, month)
+    out = np.empty(sums.shape[0])
+    for start in range(0, len(out), ROW_BLOCK):
+        part = sums[start : start + ROW_BLOCK][:, idx]
+        out[start : start + ROW_BLOCK] = (part / scale if scale != 1.0 else part).sum(axis=-1)
+    return out / cal.period_days(period, month)
 
 
 def ladder_history(ladder: Ladder, sums: BucketSums, cal: ReviewCalendar) -> np.ndarray:
@@ -166,6 +183,8 @@ def ladder_history(ladder: Ladder, sums: BucketSums, cal: ReviewCalendar) -> np.
 def review_averages(sums: BucketSums, cal: ReviewCalendar, period: str) -> np.ndarray:
     """Weighted AUM averaged over ``period`` ending at every review month:
     ``[customers, reviews]`` (``"month"``: each customer's monthly 年日均)."""
-    return np.stack(
-        [period_average(sums.weighted, cal, period, m) for m in cal.review_months], axis=1
-    )
+    months = list(cal.review_months)
+    out = np.empty((sums.n, len(months)))
+    for j, m in enumerate(months):
+        out[:, j] = sums.average(cal, period, m)
+    return out

@@ -23,7 +23,7 @@ import pyarrow as pa
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
-from tierbook.batch.measures import BucketSums, period_average
+from tierbook.batch.measures import BucketSums
 from tierbook.batch.tiering import (
     LadderResult,
     concat_history,
@@ -151,8 +151,8 @@ def compute_tiers(
         ("year_avg", "year"),
         ("rolling_365_avg", "rolling_365"),
     ):
-        customers[label] = np.round(period_average(sums.weighted, cal, period), 2)
-    customers["month_avg"] = np.round(period_average(sums.weighted, cal, "month"), 2)
+        customers[label] = np.round(sums.average(cal, period), 2)
+    customers["month_avg"] = np.round(sums.average(cal, "month"), 2)
     loan_k = aum_expr.CLASSES.index("loan")
     customers["loan_ytd_avg"] = np.round(sums.class_average(cal, "ytd")[:, loan_k], 2)
     for lad_id, res in results.items():
