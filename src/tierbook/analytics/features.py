@@ -159,7 +159,7 @@ def balance_shape(
     ``single_days``: every run is one day long (daily snapshots), so a run is on a
     measurement date when its day is one — a cheaper test than the overlap."""
     lv = levels
-    on_date, first_date = _on_measurement_date(lv, measurement_days, single_days)
+    on_date, _ = _on_measurement_date(lv, measurement_days, single_days)
     stats = lv.group_by("cust").aggregate(
         bal_days=(lv.level * lv.length).sum(),
         peak=lv.level.max(),

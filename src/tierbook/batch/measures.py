@@ -102,20 +102,30 @@ class BucketSums:
         cut from its own daily sums)."""
         self.weighted_cents[:, bucket] = cents
 
-    def class_sums(self, buckets: list[int], rows: np.ndarray | None = None) -> np.ndarray:
+    def class_sums(
+        self, buckets: list[int], rows: np.ndarray | None = None, classes: list[int] | None = None
+    ) -> np.ndarray:
         """Balance-days per customer and class over ``buckets``: ``[customers, classes]``
-        (``rows``: those customers' positions only, in that order)."""
-        return self.grouped_class_sums([buckets], rows)[:, 0, :]
+        (``rows``, ``classes``: as in ``grouped_class_sums``)."""
+        return self.grouped_class_sums([buckets], rows, classes)[:, 0, :]
 
     def grouped_class_sums(
-        self, groups: list[list[int]], rows: np.ndarray | None = None
+        self,
+        groups: list[list[int]],
+        rows: np.ndarray | None = None,
+        classes: list[int] | None = None,
     ) -> np.ndarray:
         """Balance-days per customer, group of buckets and class, in one pass over the
         sums: ``[customers, groups, classes]``. ``groups`` are disjoint (the review months,
-        say); ``rows``: only those customers' positions, in that order. Summed batch by
-        batch: no temporary larger than a batch; each cell adds the same cents in the same
-        order whichever rows or groups are asked for."""
-        c, g = len(CLASSES), len(groups)
+        say); ``rows``: only those customers' positions, in that order; ``classes``: only
+        those positions in ``CLASSES``. Summed batch by batch: no temporary larger than a
+        batch; each cell adds the same cents in the same order whichever rows, groups or
+        classes are asked for."""
+        g = len(groups)
+        chosen = list(range(len(CLASSES))) if classes is None else list(classes)
+        c = len(chosen)
+        class_of = np.full(len(CLASSES), -1, dtype=np.int64)
+        class_of[chosen] = np.arange(c)
         group_of = np.full(self.n_buckets, -1, dtype=np.int64)
         for j, buckets in enumerate(groups):
             if (group_of[buckets] >= 0).any():
@@ -126,21 +136,27 @@ class BucketSums:
         row_of[picked] = np.arange(len(picked))
         out = np.zeros(len(picked) * g * c)
         for part_rows, k, b, cents in self._parts:
-            r, j = row_of[part_rows], group_of[b]
-            sel = (r >= 0) & (j >= 0)
-            np.add.at(out, (r[sel] * g + j[sel]) * c + k[sel], cents[sel])
+            r, j, kk = row_of[part_rows], group_of[b], class_of[k]
+            sel = (r >= 0) & (j >= 0) & (kk >= 0)
+            np.add.at(out, (r[sel] * g + j[sel]) * c + kk[sel], cents[sel])
         out = out.reshape(len(picked), g, c)
         for b, dense in self._dense.items():
             if group_of[b] >= 0:
-                out[:, group_of[b], :] += (dense if rows is None else dense[:, picked]).T
+                d = dense[chosen] if classes is not None else dense
+                out[:, group_of[b], :] += (d if rows is None else d[:, picked]).T
         return out / 100.0
 
     def class_average(
-        self, cal: ReviewCalendar, period: str, rows: np.ndarray | None = None
+        self,
+        cal: ReviewCalendar,
+        period: str,
+        rows: np.ndarray | None = None,
+        classes: list[int] | None = None,
     ) -> np.ndarray:
         """Daily average per customer and class over ``period`` ending at the as-of date
-        (``rows``: as in ``class_sums``)."""
-        return self.class_sums(list(cal.period_buckets(period)), rows) / cal.period_days(period)
+        (``rows``, ``classes``: as in ``grouped_class_sums``)."""
+        buckets = list(cal.period_buckets(period))
+        return self.class_sums(buckets, rows, classes) / cal.period_days(period)
 
 
 ROW_BLOCK = 65_536

@@ -154,7 +154,7 @@ def compute_tiers(
         customers[label] = np.round(sums.average(cal, period), 2)
     customers["month_avg"] = np.round(sums.average(cal, "month"), 2)
     loan_k = aum_expr.CLASSES.index("loan")
-    customers["loan_ytd_avg"] = np.round(sums.class_average(cal, "ytd")[:, loan_k], 2)
+    customers["loan_ytd_avg"] = np.round(sums.class_average(cal, "ytd", classes=[loan_k])[:, 0], 2)
     for lad_id, res in results.items():
         customers[f"{lad_id}_level"] = res.level_names(res.path.final_levels)
         customers[f"{lad_id}_measure"] = np.round(res.measures[:, -1], 2)
