@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tierbook.analytics import aum as aum_expr
+from tierbook.analytics.backends.duckdb import release_memory
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums
@@ -138,6 +139,7 @@ def compute_tiers(
             sums = _bucket_sums(ds, cal, index, weights)
         else:
             sums = sums_source(cal, index)
+    release_memory(ds.con)  # the engine idles while the ladders run in numpy
     with timer.stage("tier ladders"):
         results: dict[str, LadderResult] = {}
         for lad in rb.ladders:

@@ -70,6 +70,27 @@ def working_memory(con: Any, limit: str | None) -> Iterator[None]:
         con.raw_sql(f"SET memory_limit = '{before}'")
 
 
+RELEASE_FLOOR = "64MB"
+"""The ``memory_limit`` ``release_memory`` sets for a moment."""
+
+
+def release_memory(con: Any) -> None:
+    """Make DuckDB write what it holds in memory but is not using (the validated input
+    tables, cached blocks) to ``temp_directory`` and give that memory back, by setting its
+    ``memory_limit`` to ``RELEASE_FLOOR`` and back: between engine stages, while Python
+    works on the results (after the balance scan of a 2M-customer bank, 0.46 GB of input
+    tables would otherwise stay resident beside the ladders' arrays). Later queries read
+    the tables back as they need them. Best effort: nothing changes when DuckDB cannot
+    evict that far (no temporary directory) or ``con`` is not a DuckDB backend."""
+    import duckdb
+
+    try:
+        with working_memory(con, RELEASE_FLOOR):
+            pass
+    except duckdb.Error:
+        pass
+
+
 def materialize(con: Any, expr: Any, name: str) -> Any:
     """Store ``expr`` as a temporary table and return it. (Ibis 12's ``create_table(temp=True)``
     emits SQL that DuckDB 2.0 rejects, hence plain SQL here.)"""
