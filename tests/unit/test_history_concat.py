@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tierbook.batch.tiering import concat_history
+from tierbook.batch.tiering import concat_keeping_categories
 
 
 def _frame(ladder: str, levels: list[str], codes: list[int]) -> pd.DataFrame:
@@ -29,7 +29,7 @@ def test_history_of_several_ladders_has_pandas_concats_values_and_stays_categori
         _frame("card_tiers", ["普卡", "金卡", "白金"], []),
     ]
     expected = pd.concat(frames, ignore_index=True)
-    got = concat_history(frames)
+    got = concat_keeping_categories(frames)
     for c in ("ladder_id", "level", "step"):
         assert isinstance(got[c].dtype, pd.CategoricalDtype), c
     assert list(got["level"].cat.categories) == ["普卡", "金卡", "白金", "未维护", "0.1-5万"]
@@ -40,7 +40,7 @@ def test_history_of_several_ladders_has_pandas_concats_values_and_stays_categori
 
 def test_history_of_one_ladder_keeps_its_categories():
     frame = _frame("card_tiers", ["普卡", "金卡"], [0, 1, 1])
-    pd.testing.assert_frame_equal(concat_history([frame]), frame, check_exact=True)
+    pd.testing.assert_frame_equal(concat_keeping_categories([frame]), frame, check_exact=True)
 
 
 def test_migration_matrix_equals_the_crosstab_of_the_two_levels():

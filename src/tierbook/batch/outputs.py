@@ -81,8 +81,14 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     the large results (history: 4.8M rows at 200k customers): dictionary pages for the text
     columns only (amounts are nearly all distinct, a dictionary of them is built only to be
     dropped), min/max statistics for ``customer_id`` only (what a reader filtering one
-    customer, like ``tierbook explain``, skips row groups by)."""
+    customer, like ``tierbook explain``, skips row groups by). Categorical columns are
+    written as text: in memory a ladder id or level is a one-byte code into the names of
+    every ladder of the run, but a reader of one file should not meet another ladder's
+    levels among its categories."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.large_string()))
     text = [
         f.name
         for f in table.schema

@@ -27,7 +27,7 @@ from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums
 from tierbook.batch.tiering import (
     LadderResult,
-    concat_history,
+    concat_keeping_categories,
     history_frame,
     level_changes,
     migration_matrix,
@@ -259,11 +259,12 @@ def run_batch(
     ds.finish_checks()  # no-op once the scan above settled them: the quarantine is complete
     index = pd.Index(customers["customer_id"])
     with timer.stage("tier results"):
-        tiers = pd.concat(
-            [tier_frame(r, index, sums, cal, stamp) for r in results.values()],
-            ignore_index=True,
+        tiers = concat_keeping_categories(
+            [tier_frame(r, index, sums, cal, stamp) for r in results.values()]
         )
-        history = concat_history([history_frame(r, index, cal) for r in results.values()])
+        history = concat_keeping_categories(
+            [history_frame(r, index, cal) for r in results.values()]
+        )
         changes = pd.concat(
             [level_changes(r, index, cal) for r in results.values()], ignore_index=True
         )

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from tierbook.analytics.aum import CLASSES
 from tierbook.batch.measures import BucketSums, ladder_history
@@ -70,14 +69,14 @@ def tier_frame(
     columns = {
         "customer_id": customer_ids,
         "ladder_id": _repeat(lad.id, n),
-        "level": _text(pd.Categorical.from_codes(final, names)),
+        "level": pd.Categorical.from_codes(final, names),
         "level_index": final,
         "measure": np.round(measure, 2),
         "period": _repeat(result.period_label, n),
         "level_min": mins[final],
-        "next_level": _text(pd.Categorical.from_codes(np.where(has_next, next_idx, -1), names)),
+        "next_level": pd.Categorical.from_codes(np.where(has_next, next_idx, -1), names),
         "gap_to_next": np.where(has_next, np.round(mins[next_idx] - measure, 2), np.nan),
-        "step": _text(pd.Categorical.from_codes(result.path.final_steps, list(STEPS))),
+        "step": pd.Categorical.from_codes(result.path.final_steps, list(STEPS)),
         "below_run": result.path.below_runs[:, -1],
     }
     if sums is not None and result.period_label in ("month", "quarter", "year"):
@@ -86,12 +85,12 @@ def tier_frame(
             columns[f"avg_{c}"] = np.round(class_avg[:, k], 2)
     for k, v in stamp.items():
         columns[k] = _repeat(v, n)
-    return pd.DataFrame(columns)  # text columns built from codes in Arrow, not from objects
+    return pd.DataFrame(columns)  # names as categoricals: a byte a row, not a string
 
 
-def _repeat(value: str, n: int) -> pd.api.extensions.ExtensionArray:
-    """``value`` ``n`` times as a text column (one dictionary entry, cast in Arrow)."""
-    return _text(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [value]))
+def _repeat(value: str, n: int) -> pd.Categorical:
+    """``value`` ``n`` times as a categorical column (one category)."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [value])
 
 
 def render_explanations(
@@ -143,24 +142,18 @@ def history_frame(
     )
 
 
-def concat_history(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """``pd.concat`` of the ladders' history frames, the same values, with every categorical
-    column kept categorical: where the ladders' categories differ (ladder id, level) the
-    column takes the union of them, in order of appearance. ``pd.concat`` would turn such
-    a column into text — 15–19 bytes a row instead of one, a third of the history's memory
-    (the largest frame of a run: customers × ladders × review months)."""
+def concat_keeping_categories(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat`` of the ladders' frames (tiers, history): the same values, with every
+    categorical column kept categorical. Where the ladders' categories differ (ladder id,
+    level) the column takes the union of them, in order of appearance; ``pd.concat`` would
+    turn it into text, 15–19 bytes a row instead of one (a third of the history's memory,
+    the largest frame of a run: customers × ladders × review months)."""
     if len(frames) > 1:
         cats = [c for c in frames[0].columns if isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
         for c in cats:
             names = list(dict.fromkeys(x for f in frames for x in f[c].cat.categories))
             frames = [f.assign(**{c: f[c].cat.set_categories(names)}) for f in frames]
     return pd.concat(frames, ignore_index=True)
-
-
-def _text(cat: pd.Categorical) -> pd.api.extensions.ExtensionArray:
-    values = pa.array(np.asarray(cat.categories, dtype=object), pa.large_string())
-    codes = pa.array(np.asarray(cat.codes), mask=np.asarray(cat.codes) < 0)
-    return pd.array(pa.DictionaryArray.from_arrays(codes, values).cast(pa.large_string()), "str")
 
 
 def migration_matrix(result: LadderResult, start: int = 0) -> pd.DataFrame:
