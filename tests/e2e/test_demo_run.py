@@ -46,6 +46,21 @@ def test_card_tier_counts_match_an_independent_recomputation(bank: Path, run_dir
     assert len(card) == len(pd.read_csv(bank / "customers.csv"))
 
 
+def test_result_files_hold_each_ladders_own_levels_as_text(run_dir: Path) -> None:
+    """In memory the ladder id and level are codes into every ladder's names; a file's
+    reader sees text, and per ladder only that ladder's level names."""
+    from tierbook.rules import load_preset
+
+    rb = load_preset().rulebook
+    for name in ("tiers", "history"):
+        frame = pd.read_parquet(run_dir / f"{name}.parquet")
+        for c in ("ladder_id", "level", "step"):
+            assert not isinstance(frame[c].dtype, pd.CategoricalDtype), (name, c)
+        for lad in rb.ladders:
+            levels = set(frame.loc[frame["ladder_id"] == lad.id, "level"])
+            assert levels and levels <= set(lad.level_names()), (name, lad.id)
+
+
 def test_event_form_gives_the_same_tiers_as_daily_snapshots(
     bank: Path, run_dir: Path, tmp_path: Path
 ) -> None:
