@@ -124,6 +124,38 @@ def test_daily_and_event_forms_give_the_day_by_day_averages(con, book) -> None:
         np.testing.assert_allclose(got, [ref_year.get(c, 0.0) for c in customers], atol=1e-6)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(), st.lists(st.integers(0, 2), unique=True), st.lists(st.integers(0, 6), unique=True))
+def test_class_sums_per_month_are_the_plain_sums_for_any_rows_and_classes(
+    con, book, rows: list[int], classes: list[int]
+) -> None:
+    """Balance-days per customer, month and asset class equal a plain sum over the daily
+    rows, whichever customers (``rows``) and classes are asked for, in their order."""
+    accounts, paths = book
+    acc, daily, events = _frames(accounts, paths)
+    cal = review_calendar(AS_OF, 12)
+    customers = ["C0", "C1", "C2"]
+    owner = {a[0]: (customers.index(a[1]), aum.CLASSES.index(a[2])) for a in accounts}
+    want = np.zeros((3, 12, len(aum.CLASSES)))
+    for row in daily.itertuples():
+        if row.date.year == 2025:
+            c, k = owner[row.account_id]
+            want[c, row.date.month - 1, k] += row.balance
+    groups = [list(cal.period_buckets("month", m)) for m in cal.review_months]
+    for form, table in (("daily", daily), ("events", events)):
+        sums = _engine(con, acc, table, form, cal, customers)
+        got = sums.grouped_class_sums(groups, np.asarray(rows, dtype=int), classes)
+        np.testing.assert_allclose(got, want[rows][:, :, classes], rtol=1e-12, atol=1e-6)
+        whole = sums.grouped_class_sums(groups)
+        np.testing.assert_array_equal(got, whole[rows][:, :, classes])
+
+
+def test_overlapping_groups_of_buckets_are_refused() -> None:
+    sums = BucketSums(1, 3, WEIGHTS)
+    with pytest.raises(ValueError, match="overlap"):
+        sums.grouped_class_sums([[0, 1], [1, 2]])
+
+
 MID_MONTH = date(2025, 6, 15)
 
 
