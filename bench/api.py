@@ -101,7 +101,7 @@ def ensure_run(data: Path, out: Path, env: dict[str, str], console: Console) -> 
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     args = [*TOOL, "run", "--data", str(data), "--as-of", AS_OF, "--out", str(tmp)]
-    # DuckDB's default limit of the batch (256MB) is too small for 1M customers
+    # DuckDB's default limit of the batch (224MB) is too small for 1M customers
     env = {"TIERBOOK_MEMORY_LIMIT": "4GB", **env}
     _sh([*args, "--balances", "events", "--no-excel", "--quiet"], env, console)
     tmp.rename(out)

@@ -22,7 +22,7 @@ Environment:
   ``BENCH_SPARK_MAX`` (2000000: largest bank they run on); ``BENCH_PANDAS_MAX`` (200000);
 - ``BENCH_VARIANTS`` (all: a comma list to run only some; their earlier runs at these sizes
   are replaced, the other variants' kept);
-- ``TIERBOOK_MEMORY_LIMIT`` for tierbook's engine: 256MB (the default) up to 200k customers,
+- ``TIERBOOK_MEMORY_LIMIT`` for tierbook's engine: 224MB (the default) up to 200k customers,
   ``LARGE_MEMORY_LIMIT`` above unless set;
 - ``BENCH_TIMEOUT`` (1800 s: a variant still running is stopped and recorded as such);
 - ``BENCH_RESULTS`` (``bench/results/batch.json``; the runs of the sizes measured now replace
@@ -169,7 +169,7 @@ def variants_for(n: int, form: str) -> list[str]:
 
 LARGE_MEMORY_LIMIT = "1GB"
 """tierbook's DuckDB working memory above 200k customers, unless TIERBOOK_MEMORY_LIMIT says
-otherwise: the default 256MB is too little for the aggregation of 2M customers' year."""
+otherwise: the default 224MB is too little for the aggregation of 2M customers' year."""
 
 
 def memory_env(n: int) -> dict[str, str]:
@@ -215,7 +215,7 @@ def main() -> None:
                         continue
                     res = run_variant(v, data, form, timeout, {**os.environ, **child_env})
                     res.update(customers=n, form=form, rows=rows, variant=v, round=r)
-                    res["memory_limit"] = child_env.get("TIERBOOK_MEMORY_LIMIT", "256MB (default)")
+                    res["memory_limit"] = child_env.get("TIERBOOK_MEMORY_LIMIT", "224MB (default)")
                     res["at"] = datetime.now(UTC).isoformat(timespec="seconds")
                     mine.append(res)
                     doc = _save(results_path, mine, replaced)
