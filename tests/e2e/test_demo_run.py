@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.helpers import run_batch, tierbook
 from tests.reference import CARD, card_levels, monthly_averages
 from tierbook.demo.generator import generate
+from tierbook.rules import load_preset
 
 AS_OF = date(2025, 12, 31)
 
@@ -49,8 +50,6 @@ def test_card_tier_counts_match_an_independent_recomputation(bank: Path, run_dir
 def test_result_files_hold_each_ladders_own_levels_as_text(run_dir: Path) -> None:
     """In memory the ladder id and level are codes into every ladder's names; a file's
     reader sees text, and per ladder only that ladder's level names."""
-    from tierbook.rules import load_preset
-
     rb = load_preset().rulebook
     for name in ("tiers", "history"):
         frame = pd.read_parquet(run_dir / f"{name}.parquet")

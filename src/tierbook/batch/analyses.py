@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tierbook.batch.churn import churn_frame, cohort_retention, followed, onset_months, verdicts
+from tierbook.batch.churn import (
+    churn_frame,
+    cohort_retention,
+    followed_customers,
+    onset_months,
+    verdicts,
+)
 from tierbook.batch.measures import BucketSums, review_averages
 from tierbook.batch.monthly import MonthlyBook, build_monthly_book
 from tierbook.batch.tiering import LadderResult
@@ -81,7 +87,7 @@ def book_rows(
     """
     keep = np.zeros(len(customers), dtype=bool)
     if rb.churn is not None:
-        keep |= followed(review_averages(sums, cal, "month"), rb.churn)
+        keep |= followed_customers(review_averages(sums, cal, "month"), rb.churn)
     if rb.corporate_segments is not None:
         keep |= (customers["kind"] != "individual").to_numpy()
     return np.flatnonzero(keep)

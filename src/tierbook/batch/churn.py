@@ -43,7 +43,7 @@ def baselines(aum: np.ndarray, rules: ChurnRules) -> np.ndarray:
     return aum[:, : rules.baseline_months].mean(axis=1)
 
 
-def followed(aum: np.ndarray, rules: ChurnRules) -> np.ndarray:
+def followed_customers(aum: np.ndarray, rules: ChurnRules) -> np.ndarray:
     """``[n]`` whether churn follows each customer of ``aum`` (``[n, months]``)."""
     return np.asarray([is_followed(b, rules) for b in baselines(aum, rules).tolist()], dtype=bool)
 

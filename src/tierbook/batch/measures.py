@@ -102,13 +102,6 @@ class BucketSums:
         cut from its own daily sums)."""
         self.weighted_cents[:, bucket] = cents
 
-    def class_sums(
-        self, buckets: list[int], rows: np.ndarray | None = None, classes: list[int] | None = None
-    ) -> np.ndarray:
-        """Balance-days per customer and class over ``buckets``: ``[customers, classes]``
-        (``rows``, ``classes``: as in ``grouped_class_sums``)."""
-        return self.grouped_class_sums([buckets], rows, classes)[:, 0, :]
-
     def grouped_class_sums(
         self,
         groups: list[list[int]],
@@ -155,8 +148,8 @@ class BucketSums:
     ) -> np.ndarray:
         """Daily average per customer and class over ``period`` ending at the as-of date
         (``rows``, ``classes``: as in ``grouped_class_sums``)."""
-        buckets = list(cal.period_buckets(period))
-        return self.class_sums(buckets, rows, classes) / cal.period_days(period)
+        sums = self.grouped_class_sums([list(cal.period_buckets(period))], rows, classes)
+        return sums[:, 0, :] / cal.period_days(period)
 
 
 ROW_BLOCK = 65_536
