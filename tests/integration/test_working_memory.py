@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierbook.analytics.backends.duckdb import connect, working_memory
+from tierbook.analytics.backends.duckdb import connect, release_memory, working_memory
 from tierbook.bootstrap import EngineSettings
 
 MIB = 1024 * 1024
@@ -49,3 +49,18 @@ def test_the_setting_comes_from_the_environment(monkeypatch):
     assert EngineSettings.from_env().analysis_memory_limit == "3GB"
     monkeypatch.delenv("TIERBOOK_ANALYSIS_MEMORY_LIMIT")
     assert EngineSettings.from_env().analysis_memory_limit == "1GB"
+
+
+def _resident_bytes(con) -> int:
+    return con.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
+
+
+def test_releasing_memory_writes_idle_tables_to_disk_and_keeps_the_limit(tmp_path):
+    con = connect(memory_limit="512MB", temp_directory=tmp_path)
+    own = _limit_bytes(con)
+    con.raw_sql("CREATE TEMP TABLE t AS SELECT range AS i, random() AS x FROM range(10000000)")
+    before = _resident_bytes(con)
+    release_memory(con)
+    assert before > 100 * MIB and _resident_bytes(con) < before / 2
+    assert _limit_bytes(con) == own
+    assert con.con.execute("SELECT count(*) FROM t").fetchone()[0] == 10_000_000
