@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.integration.test_aum_engine import AS_OF, WEIGHTS, _frames, books
 from tierbook.analytics import features as fx
 from tierbook.analytics.backends.duckdb import connect
-from tierbook.batch.value_inputs import window
+from tierbook.batch.value_inputs import shape_frame, window
 from tierbook.domain.periods import review_calendar
 
 THRESHOLDS = (0.0, 5_000.0, 10_000.0, 15_000.0)
@@ -104,6 +104,29 @@ def test_balance_shape_from_either_form_equals_the_day_by_day_recomputation(con,
                 day = int(got.loc[c, "period_end_day"])
                 assert day in win.measurement_days, (form, c)
                 assert level[c][day] == pytest.approx(ref.loc[c, "period_end_max"], abs=1e-4)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_the_balance_shape_in_blocks_of_customers_is_the_one_query_result(con, book) -> None:
+    """A big bank's shape is taken a block of customers at a time (its customer × day step
+    would not fit the analysis memory at once); any block size gives the same rows."""
+    accounts, paths = book
+    acc, daily, events = _frames(accounts, paths)
+    if daily.empty:
+        return
+    win = window(review_calendar(AS_OF, 12), "month_end")
+    con.con.register("shape_accounts", acc)
+    acc_t = con.table("shape_accounts").cast({"open_date": "date", "close_date": "date"})
+    for form, table in (("daily", daily), ("events", events)):
+        con.con.register("shape_balances", table)
+        t = con.table("shape_balances").cast({"date": "date"})
+        one = _engine(con, acc, table, form, win.measurement_days)
+        for block in (1, 2):
+            got = shape_frame(con, t, acc_t, form, win, WEIGHTS, THRESHOLDS, block_customers=block)
+            assert got.index.is_unique, (form, block)
+            got = got.reindex(CUSTOMERS).fillna(0.0)
+            pd.testing.assert_frame_equal(got[one.columns], one, check_dtype=False, obj=form)
 
 
 def test_measurement_dates_are_the_month_ends_before_the_as_of_date() -> None:

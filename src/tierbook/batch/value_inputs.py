@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tierbook.analytics import features as fx
 from tierbook.analytics.backends import duckdb as duck
@@ -63,6 +64,52 @@ def _aligned(index: pd.Index, expr: Any, columns: list[str]) -> pd.DataFrame:
     return frame.reindex(index)[columns]
 
 
+SHAPE_COLUMNS = [
+    "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance",
+    "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above",
+    "dressed_dates",
+]  # fmt: skip
+# Customer-days per block of the balance shape: its customer × day step groups the block's
+# customers by day, one group per customer-day (365M at 1M customers); DuckDB ran out of its
+# 1 GB analysis memory on one block of 2M customers, and did not at 200k (73M).
+SHAPE_BLOCK_CUSTOMER_DAYS = 100_000_000
+
+
+def shape_frame(
+    con: Any,
+    balances: Any,
+    accounts: Any,
+    form: str,
+    win: Window,
+    weights: dict[str, float],
+    thresholds: tuple[float, ...],
+    *,
+    block_customers: int | None = None,
+) -> pd.DataFrame:
+    """``fx.balance_shape`` per customer (indexed by ``customer_id``), in blocks of
+    consecutive customer keys (``block_customers``, by default as many as make
+    ``SHAPE_BLOCK_CUSTOMER_DAYS``): each block is one query over the balances restricted to
+    its customers' accounts, and a customer's shape depends on its own balances only, so the
+    blocks together are the one-query result. A bank of 200k customers is one block."""
+    keys = duck.materialize(con, fx.customer_keys(accounts), "tierbook_value_keys")
+    customers = int(keys.count().execute())
+    block = block_customers or max(1, SHAPE_BLOCK_CUSTOMER_DAYS // win.days)
+    parts = []
+    for lo in range(0, max(customers, 1), block):
+        part = keys.filter((keys.cust >= lo) & (keys.cust < lo + block))
+        levels = fx.customer_levels(balances, accounts, form, win.start, win.as_of, weights, part)
+        if form != "daily":  # runs from events need window functions: computed once for both passes
+            levels = duck.materialize(con, levels, "tierbook_value_levels")
+        expr = fx.balance_shape(
+            levels, part, win.days, (win.as_of - win.start).days, win.measurement_days,
+            thresholds, single_days=form == "daily",
+        )  # fmt: skip
+        parts.append(con.to_pyarrow(expr))
+        duck.drop(con, "tierbook_value_levels")
+    duck.drop(con, "tierbook_value_keys")
+    return pa.concat_tables(parts).to_pandas().set_index("customer_id")
+
+
 def gather(
     ds: Dataset,
     index: pd.Index,
@@ -97,22 +144,8 @@ def gather(
     open_ts = pd.to_datetime(opened["open_date"].reindex(index))
     frame["tenure_years"] = ((pd.Timestamp(win.as_of) - open_ts).dt.days / 365.25).clip(lower=0)
     balances = t["balances_daily" if ds.balance_form == "daily" else "balance_events"]
-    daily = ds.balance_form == "daily"
-    keys = fx.customer_keys(acc)
-    levels = fx.customer_levels(balances, acc, ds.balance_form, win.start, win.as_of, weights, keys)
-    if not daily:  # runs from events need window functions: computed once for both passes
-        levels = duck.materialize(ds.con, levels, "tierbook_value_levels")
-    shape_cols = [
-        "year_avg", "held_avg", "peak", "peak_day", "start_balance", "end_balance",
-        "period_end_max", "period_end_day", "peak_threshold", "avg_threshold", "days_above",
-        "dressed_dates",
-    ]  # fmt: skip
-    expr = fx.balance_shape(
-        levels, keys, win.days, (win.as_of - win.start).days, win.measurement_days, thresholds,
-        single_days=daily,
-    )  # fmt: skip
-    frame[shape_cols] = _aligned(index, expr, shape_cols)
-    duck.drop(ds.con, "tierbook_value_levels")
+    shape = shape_frame(ds.con, balances, acc, ds.balance_form, win, weights, thresholds)
+    frame[SHAPE_COLUMNS] = shape.reindex(index)[SHAPE_COLUMNS]
     frame["round_trip"] = np.minimum(frame["inflow_before"], frame["outflow_after"])
     filled = frame.drop(columns=["flow_day", "peak_day", "period_end_day"]).fillna(0.0)
     frame[filled.columns] = filled
