@@ -58,6 +58,21 @@ def test_result_files_hold_each_ladders_own_levels_as_text(run_dir: Path) -> Non
         for lad in rb.ladders:
             levels = set(frame.loc[frame["ladder_id"] == lad.id, "level"])
             assert levels and levels <= set(lad.level_names()), (name, lad.id)
+    # The history's customer ids and month ends are codes in memory too: the file holds
+    # text and dates, every customer once per ladder and review month.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(run_dir / "history.parquet")
+    assert pa.types.is_large_string(schema.field("customer_id").type)
+    assert pa.types.is_timestamp(schema.field("period_end").type)
+    history = pd.read_parquet(run_dir / "history.parquet")
+    customers = pd.read_parquet(run_dir / "customers.parquet")["customer_id"]
+    per = history.groupby(["customer_id", "ladder_id"]).size()
+    assert set(per.index.get_level_values(0)) == set(customers)
+    months = history["period_end"].drop_duplicates().sort_values()
+    assert list(months.dt.is_month_end) == [True] * len(months)
+    assert set(per) == {len(months)}
 
 
 def test_event_form_gives_the_same_tiers_as_daily_snapshots(

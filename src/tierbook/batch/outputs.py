@@ -84,11 +84,14 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     customer, like ``tierbook explain``, skips row groups by). Categorical columns are
     written as text: in memory a ladder id or level is a one-byte code into the names of
     every ladder of the run, but a reader of one file should not meet another ladder's
-    levels among its categories."""
+    levels among its categories. (A categorical of dates, the history's month ends, is
+    written as dates.)"""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for i, f in enumerate(table.schema):
         if pa.types.is_dictionary(f.type):
-            table = table.set_column(i, f.name, table.column(i).cast(pa.large_string()))
+            v = f.type.value_type
+            plain = pa.large_string() if pa.types.is_string(v) or pa.types.is_large_string(v) else v
+            table = table.set_column(i, f.name, table.column(i).cast(plain))
     text = [
         f.name
         for f in table.schema
