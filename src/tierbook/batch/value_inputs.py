@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from tierbook.analytics import features as fx
 from tierbook.analytics.backends import duckdb as duck
@@ -91,7 +90,7 @@ def shape_frame(
     ``SHAPE_BLOCK_CUSTOMER_DAYS``): each block is one query over the balances restricted to
     its customers' accounts, and a customer's shape depends on its own balances only, so the
     blocks together are the one-query result. A bank of 200k customers is one block."""
-    keys = duck.materialize(con, fx.customer_keys(accounts), "tierbook_value_keys")
+    keys = fx.customer_keys(accounts)  # the same keys in every query: ranks of customer_id
     customers = int(keys.count().execute())
     block = block_customers or max(1, SHAPE_BLOCK_CUSTOMER_DAYS // win.days)
     parts = []
@@ -104,10 +103,9 @@ def shape_frame(
             levels, part, win.days, (win.as_of - win.start).days, win.measurement_days,
             thresholds, single_days=form == "daily",
         )  # fmt: skip
-        parts.append(con.to_pyarrow(expr))
+        parts.append(expr.to_pandas())  # (to_pyarrow: PostgreSQL's sums are decimals)
         duck.drop(con, "tierbook_value_levels")
-    duck.drop(con, "tierbook_value_keys")
-    return pa.concat_tables(parts).to_pandas().set_index("customer_id")
+    return pd.concat(parts, ignore_index=True).set_index("customer_id")
 
 
 def gather(
