@@ -128,8 +128,9 @@ def history_frame(
     levels = result.path.levels.reshape(-1)
     names = list(result.ladder.level_names())
     # customer × month rows: the customer id and the month end as codes into the customers
-    # and the months (4 bytes and 1 a row instead of 16 and 8: at 2M customers and three
-    # ladders the frame has 78M rows); the files hold the values (``write_parquet``)
+    # and the months (4 bytes and 1 a row instead of 16 and 8: at 2M customers and the
+    # default rulebook's two AUM ladders the frame has 48M rows); the files hold the values
+    # (``write_parquet``)
     months = pd.DatetimeIndex(np.asarray(ends, dtype="datetime64[D]"))
     return pd.DataFrame(
         {
