@@ -98,7 +98,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     plain = pa.schema(
         [pa.field(c, _text(values[c].type)) if c in values else schema.field(c) for c in frame]
     )
-    text = [f.name for f in plain if pa.types.is_large_string(f.type) or pa.types.is_string(f.type)]
+    text = [f.name for f in plain if _is_text(f.type)]
     stats = ["customer_id"] if "customer_id" in plain.names else False
     with pq.ParquetWriter(path, plain, use_dictionary=text, write_statistics=stats) as writer:
         for lo in range(0, len(frame), ROW_GROUP):
@@ -111,8 +111,13 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
             writer.write_table(pa.table([columns[c] for c in frame], schema=plain))
 
 
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
 def _text(t: pa.DataType) -> pa.DataType:
-    return pa.large_string() if pa.types.is_string(t) or pa.types.is_large_string(t) else t
+    """A categorical's value type in the file: text as large strings, dates as dates."""
+    return pa.large_string() if _is_text(t) else t
 
 
 def finish_outputs(
