@@ -159,7 +159,7 @@ def run(
     """Run the batch: 年日均 → tiers → named staff → dated tasks; write results to OUT."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from tierbook.batch.outputs import write_outputs
+    from tierbook.batch.outputs import spill_folder, write_outputs
     from tierbook.batch.run import load_previous_assignments, run_batch, tables_needed
     from tierbook.batch.summary import print_summary
     from tierbook.bootstrap import EngineSettings, close_dataset, open_dataset
@@ -214,6 +214,7 @@ def run(
                     progress=progress,
                     analysis_memory_limit=settings.analysis_memory_limit,
                     staff_ends=stored.staff_ends if stored is not None else None,
+                    spill=spill_folder(out),
                 )
             except duckdb.OutOfMemoryException as exc:
                 raise _out_of_memory(settings, stage_now[0], exc) from None

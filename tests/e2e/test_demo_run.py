@@ -73,6 +73,10 @@ def test_result_files_hold_each_ladders_own_levels_as_text(run_dir: Path) -> Non
     months = history["period_end"].drop_duplicates().sort_values()
     assert list(months.dt.is_month_end) == [True] * len(months)
     assert set(per) == {len(months)}
+    # ``tierbook run`` wrote the history as it made it, then moved the file in
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["row_counts"]["history"] == len(history)
+    assert [p.name for p in run_dir.iterdir() if p.name.startswith(".")] == []
 
 
 def test_event_form_gives_the_same_tiers_as_daily_snapshots(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 from datetime import UTC, datetime
@@ -10,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from tierbook.batch.parquet import parquet_rows, write_parquet
 from tierbook.batch.run import RunResult
 
 PARQUET_RESULTS = (
@@ -57,15 +57,32 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
     return finish_outputs(result, manifest, out, excel=excel)
 
 
+def spill_folder(out: Path) -> Path:
+    """Where ``tierbook run`` writing to ``out`` lets the batch write its largest results as
+    soon as they are made (``run_batch(spill=…)``): inside ``out``, so that moving them in
+    is a rename, and apart from it, so that a run stopped half-way leaves ``out``'s files
+    as the last whole run wrote them."""
+    return out / ".tierbook-partial"
+
+
 def write_day_files(result: RunResult, out: Path) -> dict[str, int]:
     """The per-customer results, migrations, quarantine and rulebook of a run or a close;
-    returns the row count of each."""
+    returns the row count of each. A result the run already wrote (``RunResult.spilled``,
+    in ``spill_folder(out)``) is moved into ``out``, and ``spilled`` then names that file."""
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for name in PARQUET_RESULTS:
+        path = out / f"{name}.parquet"
+        if name in result.spilled:
+            if result.spilled[name] != path:
+                result.spilled[name].replace(path)
+                result.spilled[name] = path
+            counts[name] = parquet_rows(path)
+            continue
         frame: pd.DataFrame = getattr(result, name)
-        write_parquet(frame, out / f"{name}.parquet")
-        counts[name] = len(frame)
+        counts[name] = write_parquet(frame, path)
+    with contextlib.suppress(OSError):  # empty once every spilled file has moved
+        spill_folder(out).rmdir()
     for ladder_id, matrix in result.migrations.items():
         matrix.reset_index().to_parquet(out / f"migration_{ladder_id}.parquet", index=False)
     result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8")
@@ -74,50 +91,6 @@ def write_day_files(result: RunResult, out: Path) -> dict[str, int]:
     )
     counts["quarantine"] = len(result.quarantine)
     return counts
-
-
-ROW_GROUP = 1 << 20  # pyarrow's default row group size
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """``frame.to_parquet(path, index=False)`` read back alike, at half the writer's work on
-    the large results (history: 4.8M rows at 200k customers): dictionary pages for the text
-    columns only (amounts are nearly all distinct, a dictionary of them is built only to be
-    dropped), min/max statistics for ``customer_id`` only (what a reader filtering one
-    customer, like ``tierbook explain``, skips row groups by). Categorical columns are
-    written as text: in memory a ladder id or level is a one-byte code into the names of
-    every ladder of the run, but a reader of one file should not meet another ladder's
-    levels among its categories. (A categorical of dates, the history's month ends, is
-    written as dates.) The frame goes to Arrow one row group at a time, so writing holds
-    one row group's copy, not the whole frame's (the history of 2M customers: 48M rows)."""
-    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    values = {c: pa.array(frame[c].cat.categories) for c in cats}  # converted once
-    codes = {c: frame[c].cat.codes.to_numpy() for c in cats}
-    rest = frame.drop(columns=cats)
-    schema = pa.Schema.from_pandas(rest, preserve_index=False)
-    plain = pa.schema(
-        [pa.field(c, _text(values[c].type)) if c in values else schema.field(c) for c in frame]
-    )
-    text = [f.name for f in plain if _is_text(f.type)]
-    stats = ["customer_id"] if "customer_id" in plain.names else False
-    with pq.ParquetWriter(path, plain, use_dictionary=text, write_statistics=stats) as writer:
-        for lo in range(0, len(frame), ROW_GROUP):
-            hi = lo + ROW_GROUP
-            part = pa.Table.from_pandas(rest.iloc[lo:hi], schema=schema, preserve_index=False)
-            columns = {c: part.column(c) for c in part.column_names}
-            for c in cats:  # a categorical's values by its codes (-1: missing)
-                k = codes[c][lo:hi]
-                columns[c] = values[c].take(pa.array(k, mask=k < 0)).cast(plain.field(c).type)
-            writer.write_table(pa.table([columns[c] for c in frame], schema=plain))
-
-
-def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t)
-
-
-def _text(t: pa.DataType) -> pa.DataType:
-    """A categorical's value type in the file: text as large strings, dates as dates."""
-    return pa.large_string() if _is_text(t) else t
 
 
 def finish_outputs(

@@ -8,6 +8,7 @@ Writing them out is ``tierbook.batch.outputs``.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from tierbook.analytics.backends.duckdb import release_memory
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums
+from tierbook.batch.parquet import write_parquet
 from tierbook.batch.tiering import (
     LadderResult,
     concat_keeping_categories,
@@ -79,6 +81,9 @@ class RunResult:
     value: ValueResult | None = None  # key customers, fake-big flags, concentration
     analyses: Analyses = field(default_factory=lambda: _analyses_module().Analyses())
     """Churn, segments, membership."""
+    spilled: dict[str, Path] = field(default_factory=dict)
+    """Results the batch wrote to a Parquet file as soon as they were made (``run_batch(
+    spill=…)``), by name: their frame here has the file's columns and no rows."""
 
 
 class Timer:
@@ -241,6 +246,7 @@ def run_batch(
     maintenance_ds: Dataset | None = None,
     analysis_memory_limit: str | None = None,
     staff_ends: Mapping[str, date] | None = None,
+    spill: Path | None = None,
 ) -> RunResult:
     """Run the whole chain for ``as_of`` on a loaded dataset (``sums_source`` and
     ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
@@ -248,7 +254,11 @@ def run_batch(
     whole year's balances and transactions, are left to the next full run.
     ``analysis_memory_limit``: DuckDB's working memory for those two steps (their windows
     over the year's days need more than the tier scan; ``bootstrap``). ``staff_ends``: end
-    dates recorded outside the staff file (``assign_and_plan``)."""
+    dates recorded outside the staff file (``assign_and_plan``). ``spill``: a folder (made
+    afresh) where the history, the largest result (customers × ladders × review months: 48M
+    rows at 2M customers) and read by no later step, is written ladder by ladder as it is
+    made instead of being held (``RunResult.spilled``; ``tierbook run`` passes
+    ``outputs.spill_folder(out)``, and ``write_day_files`` moves the file into ``out``)."""
     from tierbook.analytics.backends.duckdb import working_memory
     from tierbook.batch.maintain import assign_and_plan
 
@@ -262,9 +272,7 @@ def run_batch(
         tiers = concat_keeping_categories(
             [tier_frame(r, index, sums, cal, stamp) for r in results.values()]
         )
-        history = concat_keeping_categories(
-            [history_frame(r, index, cal) for r in results.values()]
-        )
+        history, spilled = _history(results, index, cal, spill)
         changes = pd.concat(
             [level_changes(r, index, cal) for r in results.values()], ignore_index=True
         )
@@ -311,7 +319,32 @@ def run_batch(
         timings=timer.timings,
         value=value,
         analyses=analyses,
+        spilled=spilled,
     )
+
+
+def _history(
+    results: Mapping[str, LadderResult], index: pd.Index, cal: Any, spill: Path | None
+) -> tuple[pd.DataFrame, dict[str, Path]]:
+    """Every ladder's history as one frame, or (``spill``) written to ``spill`` one ladder's
+    frame at a time, with a frame of its columns and no rows in its place."""
+    frames = (history_frame(r, index, cal) for r in results.values())
+    if spill is None:
+        return concat_keeping_categories(list(frames)), {}
+    if spill.exists():
+        shutil.rmtree(spill)  # what a run stopped half-way left
+    spill.mkdir(parents=True)
+    path = spill / "history.parquet"
+    columns: list[pd.DataFrame] = []
+
+    def keeping_columns() -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            if not columns:
+                columns.append(frame.iloc[:0])
+            yield frame
+
+    write_parquet(keeping_columns(), path)
+    return columns[0], {"history": path}
 
 
 def load_previous_assignments(out: Path) -> pd.DataFrame | None:

@@ -247,6 +247,7 @@ def _per_run(
     Parquet files for the tables named in ``parquet``."""
     sources: dict[str, rt.Source] = {name: getattr(result, name) for name in rt.RESULT_TABLES}
     sources["holdings"] = master.holdings
+    sources.update(result.spilled)  # written by the batch, not held (``run_batch(spill=…)``)
     sources.update(parquet)
     rb = result.rulebook.rulebook
     ladders = (fr.tier_ladder_id(rb), fr.band_ladder_id(rb))

@@ -96,7 +96,7 @@ class BatchRun:
     ds: Any
 
 
-def run_small_bank(data: Path, as_of: date) -> BatchRun:
+def run_small_bank(data: Path, as_of: date, spill: Path | None = None) -> BatchRun:
     from tierbook.batch.run import run_batch, tables_needed
     from tierbook.bootstrap import connect_engine
     from tierbook.ingest.dataset import load_dataset
@@ -105,7 +105,7 @@ def run_small_bank(data: Path, as_of: date) -> BatchRun:
 
     loaded = load_rulebook(None)
     ds = load_dataset(data, connect_engine(), tables=tables_needed(loaded))
-    result = run_batch(ds, as_of, loaded)
+    result = run_batch(ds, as_of, loaded, spill=spill)
     return BatchRun(data, result, master_data(ds, as_of), ds)
 
 
@@ -124,6 +124,18 @@ def small_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def year_end(small_bank: Path) -> BatchRun:
     return run_small_bank(small_bank, AS_OF)
+
+
+@pytest.fixture(scope="session")
+def year_end_written(small_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> BatchRun:
+    """The year-end run as ``tierbook run`` makes it: its history written as it was made
+    (``run_batch(spill=…)``), then its files (the history's moved in) into a folder."""
+    from tierbook.batch.outputs import spill_folder, write_day_files
+
+    out = tmp_path_factory.mktemp("written")
+    run = run_small_bank(small_bank, AS_OF, spill=spill_folder(out))
+    write_day_files(run.result, out)
+    return run
 
 
 @pytest.fixture(scope="session")

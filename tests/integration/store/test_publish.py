@@ -119,10 +119,17 @@ def test_tier_levels_in_the_store_match_the_run(store, year_end: BatchRun) -> No
     assert (merged["level"] == merged["level_db"]).all()
 
 
+@pytest.mark.parametrize("written", [False, True], ids=["held", "written-as-made"])
 def test_aum_history_holds_every_review_month_of_the_run_in_order(
-    store, year_end: BatchRun
+    store, year_end: BatchRun, year_end_written: BatchRun, written: bool
 ) -> None:
-    publish(store, year_end)
+    """Also for a run that wrote its history to a file as it made it (``tierbook run``):
+    the publish reads the file, and the store holds the same history."""
+    if written:
+        assert year_end_written.result.history.empty
+        publish(store, year_end_written)
+    else:
+        publish(store, year_end)
     history = year_end.result.history
     with store.unit_of_work() as uow:
         stored = {(h.customer_id, h.ladder_id): h.periods for h in uow.session.query(AumHistory)}
