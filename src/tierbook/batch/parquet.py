@@ -46,6 +46,9 @@ def write_parquet(frames: pd.DataFrame | Iterable[pd.DataFrame], path: Path) -> 
             _write_frame(writer, frame, cats, schema, plain)
             rows += len(frame)
             frame = next(parts, None)
+    # Arrow's allocator keeps the pages of the row groups' copies for reuse: at 2M
+    # customers that was 1.2 GB held for the rest of the run after writing the history
+    pa.default_memory_pool().release_unused()
     return rows
 
 

@@ -26,6 +26,7 @@ from tierbook.analytics.backends.duckdb import release_memory
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums
+from tierbook.batch.memory import give_back_memory
 from tierbook.batch.parquet import write_parquet
 from tierbook.batch.tiering import (
     LadderResult,
@@ -87,9 +88,12 @@ class RunResult:
 
 
 class Timer:
-    def __init__(self, progress: Progress | None) -> None:
+    """Seconds per stage; ``after``: called at the end of each stage, outside its time."""
+
+    def __init__(self, progress: Progress | None, after: Callable[[], None] | None = None) -> None:
         self.timings: dict[str, float] = {}
         self._progress = progress
+        self._after = after
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -98,6 +102,8 @@ class Timer:
         t0 = time.perf_counter()
         yield
         self.timings[name] = round(time.perf_counter() - t0, 3)
+        if self._after is not None:
+            self._after()
 
 
 def _analyses_module() -> Any:
@@ -263,7 +269,9 @@ def run_batch(
     from tierbook.batch.maintain import assign_and_plan
 
     analyses_module = _analyses_module()
-    timer = Timer(progress)
+    # what a stage freed goes back to the system before the next (the later stages run
+    # beside the frames of the earlier ones: ``give_back_memory``)
+    timer = Timer(progress, after=lambda: give_back_memory(ds.con))
     stamp = loaded.stamp
     customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer, sums_source)
     ds.finish_checks()  # no-op once the scan above settled them: the quarantine is complete
