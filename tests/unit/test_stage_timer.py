@@ -32,11 +32,10 @@ def test_a_failed_stage_records_no_time_and_skips_the_after_call() -> None:
 
 
 def test_memory_is_given_back_with_and_without_an_engine() -> None:
-    import ibis
+    from tierbook.analytics.backends.duckdb import connect
 
     give_back_memory()
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET memory_limit = '300MB'")
+    con = connect(memory_limit="300MB")
     limit = "SELECT current_setting('memory_limit')"
     before = con.raw_sql(limit).fetchone()
     give_back_memory(con)
