@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tierbook.analytics import aum as aum_expr
-from tierbook.analytics.backends.duckdb import release_memory
+from tierbook.analytics.backends.duckdb import release_memory, stored
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums
@@ -218,9 +218,25 @@ def _stream(
     acct: Any, ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, float]
 ) -> tuple[BucketSums, list[str]]:
     """Account sums keyed by customer row, streamed in record batches and summed into the
-    matrices as they arrive (no whole result held)."""
+    matrices as they arrive (no whole result held). In one query; where DuckDB runs out of
+    its working memory on it (the join of the account sums with the accounts: at 2M
+    customers 33M account sums, over the default ``TIERBOOK_MEMORY_LIMIT``), in two: the
+    account sums stored first (spilled to its temporary directory as they grow), then keyed
+    — the same batches, the sums started again."""
+    import duckdb
+
+    try:
+        return _sum_keyed(acct, ds, index, len(cal.buckets), weights)
+    except duckdb.OutOfMemoryException:
+        with stored(ds.con, acct, "tb_account_bucket_sums") as table:
+            return _sum_keyed(table, ds, index, len(cal.buckets), weights)
+
+
+def _sum_keyed(
+    acct: Any, ds: Dataset, index: pd.Index, n_buckets: int, weights: dict[str, float]
+) -> tuple[BucketSums, list[str]]:
     expr = aum_expr.keyed_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
-    sums = BucketSums(len(index), len(cal.buckets), weights)
+    sums = BucketSums(len(index), n_buckets, weights)
     flagged: list[str] = []
     for batch in record_batches(ds.con, expr):
         flagged += sums.add(batch, index)

@@ -102,6 +102,17 @@ def drop(con: Any, name: str) -> None:
     con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
 
+@contextmanager
+def stored(con: Any, expr: Any, name: str) -> Iterator[Any]:
+    """``expr`` stored as a temporary table for the ``with`` block, then dropped: a query
+    too large for the working memory in one piece runs in two, the first's result spilled
+    to ``temp_directory`` as it grows (``batch.run._stream``)."""
+    try:
+        yield materialize(con, expr, name)
+    finally:
+        drop(con, name)
+
+
 def record_batches(con: Any, expr: Any, rows: int = 256_000) -> Any:
     """Stream ``expr``'s result as Arrow record batches. (Ibis 12's ``to_pyarrow_batches``
     calls ``fetch_record_batch``, which DuckDB 2.0 renamed ``to_arrow_reader``.)"""
