@@ -79,3 +79,34 @@ def test_out_of_memory_on_the_one_query_runs_it_again_in_two_steps(
     assert flagged == []
     _same(got, want)
     assert "tb_account_bucket_sums" not in _tables(ds)
+
+
+@pytest.fixture(scope="module")
+def event_scan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    bank = tmp_path_factory.mktemp("event-blocks") / "bank"
+    generate(bank, customers=120, corporates=4, branches=2, seed=22, year=2025)
+    ds = load_dataset(
+        bank, connect_engine(), balances="events", tables=(), check_keys=True, defer_checks=True
+    )
+    cal = review_calendar(AS_OF, 12, ("month", "year"))
+    customers = ds.tables["customers"].select("customer_id").to_pandas()
+    index = pd.Index(customers["customer_id"].sort_values(ignore_index=True))
+    return ds, cal, index
+
+
+@pytest.mark.parametrize("blocks", [1, 3, 7])
+def test_the_event_scan_in_blocks_of_accounts_gives_the_one_querys_sums_and_counts(
+    event_scan, blocks: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Every event falls in exactly one block (a hash of its account id), so the blocks'
+    sums and their counts of rows passing and of keys given twice are the one query's."""
+    ds, cal, index = event_scan
+    unchecked = ds.pending_scan("balance_events")
+    assert unchecked is not None  # the row checks were left to this scan
+    one = run._stream_events(unchecked, ds, cal, index, WEIGHTS, row_flag="_bad")
+    got = run._stream_events(unchecked, ds, cal, index, WEIGHTS, row_flag="_bad", blocks=blocks)
+    _same(got, one)
+    rows = ds.con.raw_sql(f"SELECT count(*) FROM ({ds.con.compile(unchecked)})").fetchall()[0][0]
+    assert one.rows_ok == got.rows_ok == rows  # a clean bank: every row read passes
+    assert one.repeated_keys == got.repeated_keys == 0
+    assert one.weighted_cents.sum() > 0

@@ -182,16 +182,13 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
     this scan (``Dataset.pending_scan``), the scan counts the rows passing them (and, for
     events, the keys given twice); unless every row read passed (and no key repeats), the
     ingest checks them all and the sums are retaken."""
-    accounts = ds.tables["accounts"]
     if ds.balance_form == "events":
         unchecked = ds.pending_scan("balance_events")
         if unchecked is not None:
-            acct = aum_expr.account_bucket_sums_events(unchecked, accounts, cal, row_flag="_bad")
-            sums = _stream(acct, ds, cal, index, weights)[0]
+            sums = _stream_events(unchecked, ds, cal, index, weights, row_flag="_bad")
             if ds.settle("balance_events", sums.rows_ok, sums.repeated_keys):
                 return sums
-        acct = aum_expr.account_bucket_sums_events(ds.tables["balance_events"], accounts, cal)
-        return _stream(acct, ds, cal, index, weights)[0]
+        return _stream_events(ds.tables["balance_events"], ds, cal, index, weights)
     sums, flagged = None, []
     unchecked = ds.pending_scan("balances_daily")
     if unchecked is not None:
@@ -204,6 +201,7 @@ def _bucket_sums(ds: Dataset, cal: Any, index: pd.Index, weights: dict[str, floa
         acct = aum_expr.account_bucket_sums_daily(balances, cal)
         sums, flagged = _stream(acct, ds, cal, index, weights)
     if flagged:
+        accounts = ds.tables["accounts"]
         dup = aum_expr.duplicate_day_accounts(balances, accounts, sorted(set(flagged)), cal)
         got = dup.to_pyarrow()
         twice = aum_expr.repeated_day(got["day_sum"].to_numpy(), got["n_rows"].to_numpy())
@@ -232,11 +230,60 @@ def _stream(
             return _sum_keyed(table, ds, index, len(cal.buckets), weights)
 
 
+EVENT_BLOCKS = 4
+"""Blocks of accounts the event form's scan falls back to (``_stream_events``)."""
+
+
+def _stream_events(
+    events: Any,
+    ds: Dataset,
+    cal: Any,
+    index: pd.Index,
+    weights: dict[str, float],
+    *,
+    row_flag: str | None = None,
+    blocks: int | None = None,
+) -> BucketSums:
+    """``_stream`` of the event form's account sums. Each account's segments come from a
+    window over its events (the next event's date), which DuckDB does not spill: where it
+    runs out of working memory on the one query (at 2M customers, 63M events, under the
+    default ``TIERBOOK_MEMORY_LIMIT``), the accounts are taken in ``EVENT_BLOCKS`` blocks
+    by a hash of their id (``blocks``: that many at once), one query each over the events
+    of its accounts, summed into the same matrices. An account's sums and its rows' counts
+    (``n_ok``, ``repeated``) depend on its own events only, so the blocks give the one
+    query's sums; each block reads the events again (a twentieth of the daily rows)."""
+    import duckdb
+
+    accounts = ds.tables["accounts"]
+    n = len(cal.buckets)
+    if blocks is None:
+        try:
+            acct = aum_expr.account_bucket_sums_events(events, accounts, cal, row_flag=row_flag)
+            return _sum_keyed(acct, ds, index, n, weights)[0]
+        except duckdb.OutOfMemoryException:
+            blocks = EVENT_BLOCKS
+    sums = BucketSums(len(index), n, weights)
+    block = (events.account_id.hash() % blocks).abs()  # each id in exactly one block
+    for j in range(blocks):
+        part = events.filter(block == j)
+        acct = aum_expr.account_bucket_sums_events(part, accounts, cal, row_flag=row_flag)
+        _sum_keyed(acct, ds, index, n, weights, into=sums)
+    return sums
+
+
 def _sum_keyed(
-    acct: Any, ds: Dataset, index: pd.Index, n_buckets: int, weights: dict[str, float]
+    acct: Any,
+    ds: Dataset,
+    index: pd.Index,
+    n_buckets: int,
+    weights: dict[str, float],
+    *,
+    into: BucketSums | None = None,
 ) -> tuple[BucketSums, list[str]]:
+    """The account sums ``acct`` keyed by customer row and added to ``into`` (by default
+    new matrices); with the ids of the customers flagged with a duplicate day."""
     expr = aum_expr.keyed_bucket_sums(acct, ds.tables["accounts"], ds.tables["customers"])
-    sums = BucketSums(len(index), n_buckets, weights)
+    sums = into if into is not None else BucketSums(len(index), n_buckets, weights)
     flagged: list[str] = []
     for batch in record_batches(ds.con, expr):
         flagged += sums.add(batch, index)
