@@ -110,3 +110,34 @@ def test_the_event_scan_in_blocks_of_accounts_gives_the_one_querys_sums_and_coun
     assert one.rows_ok == got.rows_ok == rows  # a clean bank: every row read passes
     assert one.repeated_keys == got.repeated_keys == 0
     assert one.weighted_cents.sum() > 0
+
+
+def test_a_scan_known_too_large_for_the_working_memory_goes_straight_to_its_fallback(
+    scan, event_scan, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Above ``ACCOUNTS_PER_MIB`` accounts per MiB of DuckDB's limit the one query is not
+    tried (at 2M customers it fails after tens of seconds): the daily scan reads the stored
+    account sums first, the event scan its blocks; the sums are the one query's."""
+    ds, cal, index, acct = scan
+    want, _ = run._sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
+    ev_ds, ev_cal, ev_index = event_scan
+    events = ev_ds.tables["balance_events"]
+    ev_want = run._stream_events(events, ev_ds, ev_cal, ev_index, WEIGHTS)
+    assert run._one_query_may_fit(ds, "daily")  # a small bank under the default limit
+    assert run._one_query_may_fit(ev_ds, "events")
+    monkeypatch.setattr(run, "ACCOUNTS_PER_MIB", {"daily": 0, "events": 0})
+    assert not run._one_query_may_fit(ds, "daily")
+    real, read = run._sum_keyed, []
+
+    def recording(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        read.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(run, "_sum_keyed", recording)
+    got, _ = run._stream(acct, ds, cal, index, WEIGHTS)
+    assert len(read) == 1 and read[0] is not acct
+    _same(got, want)
+    read.clear()
+    ev_got = run._stream_events(events, ev_ds, ev_cal, ev_index, WEIGHTS)
+    assert len(read) == run.EVENT_BLOCKS
+    _same(ev_got, ev_want)

@@ -64,3 +64,13 @@ def test_releasing_memory_writes_idle_tables_to_disk_and_keeps_the_limit(tmp_pat
     assert before > 100 * MIB and _resident_bytes(con) < before / 2
     assert _limit_bytes(con) == own
     assert con.con.execute("SELECT count(*) FROM t").fetchone()[0] == 10_000_000
+
+
+def test_the_limit_in_bytes_is_read_off_the_connection():
+    from tierbook.analytics.backends.duckdb import memory_limit_bytes
+
+    assert memory_limit_bytes(connect(memory_limit="256MB")) == pytest.approx(256e6, rel=0.05)
+    assert memory_limit_bytes(connect(memory_limit="2GB")) == pytest.approx(
+        2e9, rel=0.05
+    )  # reported to 0.1 GiB
+    assert memory_limit_bytes(object()) is None  # not a DuckDB backend

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tierbook.analytics import aum as aum_expr
-from tierbook.analytics.backends.duckdb import release_memory, stored
+from tierbook.analytics.backends.duckdb import memory_limit_bytes, release_memory, stored
 from tierbook.analytics.backends.engine import engine_of, record_batches
 from tierbook.analytics.purchases import monthly_purchases
 from tierbook.batch.measures import BucketSums
@@ -223,11 +223,30 @@ def _stream(
     — the same batches, the sums started again."""
     import duckdb
 
-    try:
-        return _sum_keyed(acct, ds, index, len(cal.buckets), weights)
-    except duckdb.OutOfMemoryException:
-        with stored(ds.con, acct, "tb_account_bucket_sums") as table:
-            return _sum_keyed(table, ds, index, len(cal.buckets), weights)
+    if _one_query_may_fit(ds, "daily"):
+        try:
+            return _sum_keyed(acct, ds, index, len(cal.buckets), weights)
+        except duckdb.OutOfMemoryException:
+            pass
+    with stored(ds.con, acct, "tb_account_bucket_sums") as table:
+        return _sum_keyed(table, ds, index, len(cal.buckets), weights)
+
+
+ACCOUNTS_PER_MIB = {"daily": 10_000, "events": 3_000}
+"""Accounts per MiB of DuckDB's working memory above which the balance scan goes straight
+to its fallback (``_stream``: two steps; ``_stream_events``: blocks of accounts) instead of
+first failing on the one query. Under the default 224MB (213.6 MiB) the daily one query ran
+at 1M customers (1.63M accounts, 7.6k per MiB) and ran out of memory at 2M (3.26M, 15.3k)
+after 23 s; the event one ran at 200k (1.5k per MiB) and ran out at 1M after 16 s. Below
+the mark the one query is tried, and its failure still falls back."""
+
+
+def _one_query_may_fit(ds: Dataset, form: str) -> bool:
+    limit = memory_limit_bytes(ds.con)
+    if limit is None:
+        return True  # another engine, or no limit
+    accounts = int(ds.tables["accounts"].count().execute())
+    return accounts <= ACCOUNTS_PER_MIB[form] * limit / (1 << 20)
 
 
 EVENT_BLOCKS = 4
@@ -246,7 +265,7 @@ def _stream_events(
 ) -> BucketSums:
     """``_stream`` of the event form's account sums. Each account's segments come from a
     window over its events (the next event's date), which DuckDB does not spill: where it
-    runs out of working memory on the one query (at 2M customers, 63M events, under the
+    runs out of working memory on the one query (at 1M customers, 32M events, under the
     default ``TIERBOOK_MEMORY_LIMIT``), the accounts are taken in ``EVENT_BLOCKS`` blocks
     by a hash of their id (``blocks``: that many at once), one query each over the events
     of its accounts, summed into the same matrices. An account's sums and its rows' counts
@@ -256,6 +275,8 @@ def _stream_events(
 
     accounts = ds.tables["accounts"]
     n = len(cal.buckets)
+    if blocks is None and not _one_query_may_fit(ds, "events"):
+        blocks = EVENT_BLOCKS
     if blocks is None:
         try:
             acct = aum_expr.account_bucket_sums_events(events, accounts, cal, row_flag=row_flag)

@@ -70,6 +70,22 @@ def working_memory(con: Any, limit: str | None) -> Iterator[None]:
         con.raw_sql(f"SET memory_limit = '{before}'")
 
 
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def memory_limit_bytes(con: Any) -> float | None:
+    """DuckDB's ``memory_limit`` in bytes as DuckDB reports it (to 0.1 of its unit, e.g.
+    ``213.6 MiB``); None when ``con`` is not a DuckDB backend or the setting is no size."""
+    if getattr(con, "name", None) != "duckdb":
+        return None
+    text = con.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    number, _, unit = str(text).partition(" ")
+    try:
+        return float(number) * _UNITS[unit]
+    except (KeyError, ValueError):
+        return None
+
+
 RELEASE_FLOOR = "64MB"
 """The ``memory_limit`` ``release_memory`` sets for a moment."""
 
