@@ -13,7 +13,7 @@ import pytest
 
 from tierbook.analytics import aum as aum_expr
 from tierbook.analytics.backends.duckdb import stored
-from tierbook.batch import run
+from tierbook.batch import scan
 from tierbook.bootstrap import connect_engine
 from tierbook.demo.generator import generate
 from tierbook.domain.periods import review_calendar
@@ -24,7 +24,7 @@ WEIGHTS = dict.fromkeys(aum_expr.CLASSES, 1.0)
 
 
 @pytest.fixture(scope="module")
-def scan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def daily_scan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     bank = tmp_path_factory.mktemp("two-steps") / "bank"
     generate(bank, customers=120, corporates=4, branches=2, seed=21, year=2025)
     ds = load_dataset(bank, connect_engine(), balances="daily", tables=())
@@ -46,25 +46,25 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
     np.testing.assert_array_equal(a.grouped_class_sums(groups), b.grouped_class_sums(groups))
 
 
-def test_stored_account_sums_keyed_give_the_one_querys_sums(scan) -> None:  # type: ignore[no-untyped-def]
-    ds, cal, index, acct = scan
-    one, _ = run._sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
+def test_stored_account_sums_keyed_give_the_one_querys_sums(daily_scan) -> None:  # type: ignore[no-untyped-def]
+    ds, cal, index, acct = daily_scan
+    one, _ = scan.sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
     assert one.weighted_cents.sum() > 0
     with stored(ds.con, acct, "tb_test_sums") as table:
         assert "tb_test_sums" in _tables(ds)
-        two, _ = run._sum_keyed(table, ds, index, len(cal.buckets), WEIGHTS)
+        two, _ = scan.sum_keyed(table, ds, index, len(cal.buckets), WEIGHTS)
     assert "tb_test_sums" not in _tables(ds)
     _same(one, two)
 
 
 def test_out_of_memory_on_the_one_query_runs_it_again_in_two_steps(
-    scan, monkeypatch: pytest.MonkeyPatch
+    daily_scan, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """DuckDB's out-of-memory error, part-way through the stream (as at 2M customers),
     leaves no half-summed batch behind: the sums start again on the stored account sums."""
-    ds, cal, index, acct = scan
-    want, _ = run._sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
-    real, calls = run._sum_keyed, []
+    ds, cal, index, acct = daily_scan
+    want, _ = scan.sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
+    real, calls = scan.sum_keyed, []
 
     def running_out_once(source, *args):  # type: ignore[no-untyped-def]
         calls.append(source)
@@ -73,8 +73,8 @@ def test_out_of_memory_on_the_one_query_runs_it_again_in_two_steps(
             raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
         return real(source, *args)
 
-    monkeypatch.setattr(run, "_sum_keyed", running_out_once)
-    got, flagged = run._stream(acct, ds, cal, index, WEIGHTS)
+    monkeypatch.setattr(scan, "sum_keyed", running_out_once)
+    got, flagged = scan.stream_daily(acct, ds, cal, index, WEIGHTS)
     assert len(calls) == 2 and calls[1] is not acct  # the second read the stored table
     assert flagged == []
     _same(got, want)
@@ -103,8 +103,8 @@ def test_the_event_scan_in_blocks_of_accounts_gives_the_one_querys_sums_and_coun
     ds, cal, index = event_scan
     unchecked = ds.pending_scan("balance_events")
     assert unchecked is not None  # the row checks were left to this scan
-    one = run._stream_events(unchecked, ds, cal, index, WEIGHTS, row_flag="_bad")
-    got = run._stream_events(unchecked, ds, cal, index, WEIGHTS, row_flag="_bad", blocks=blocks)
+    one = scan.stream_events(unchecked, ds, cal, index, WEIGHTS, row_flag="_bad")
+    got = scan.stream_events(unchecked, ds, cal, index, WEIGHTS, row_flag="_bad", blocks=blocks)
     _same(got, one)
     rows = ds.con.raw_sql(f"SELECT count(*) FROM ({ds.con.compile(unchecked)})").fetchall()[0][0]
     assert one.rows_ok == got.rows_ok == rows  # a clean bank: every row read passes
@@ -113,31 +113,31 @@ def test_the_event_scan_in_blocks_of_accounts_gives_the_one_querys_sums_and_coun
 
 
 def test_a_scan_known_too_large_for_the_working_memory_goes_straight_to_its_fallback(
-    scan, event_scan, monkeypatch: pytest.MonkeyPatch
+    daily_scan, event_scan, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Above ``ACCOUNTS_PER_MIB`` accounts per MiB of DuckDB's limit the one query is not
     tried (at 2M customers it fails after tens of seconds): the daily scan reads the stored
     account sums first, the event scan its blocks; the sums are the one query's."""
-    ds, cal, index, acct = scan
-    want, _ = run._sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
+    ds, cal, index, acct = daily_scan
+    want, _ = scan.sum_keyed(acct, ds, index, len(cal.buckets), WEIGHTS)
     ev_ds, ev_cal, ev_index = event_scan
     events = ev_ds.tables["balance_events"]
-    ev_want = run._stream_events(events, ev_ds, ev_cal, ev_index, WEIGHTS)
-    assert run._one_query_may_fit(ds, "daily")  # a small bank under the default limit
-    assert run._one_query_may_fit(ev_ds, "events")
-    monkeypatch.setattr(run, "ACCOUNTS_PER_MIB", {"daily": 0, "events": 0})
-    assert not run._one_query_may_fit(ds, "daily")
-    real, read = run._sum_keyed, []
+    ev_want = scan.stream_events(events, ev_ds, ev_cal, ev_index, WEIGHTS)
+    assert scan.one_query_may_fit(ds, "daily")  # a small bank under the default limit
+    assert scan.one_query_may_fit(ev_ds, "events")
+    monkeypatch.setattr(scan, "ACCOUNTS_PER_MIB", {"daily": 0, "events": 0})
+    assert not scan.one_query_may_fit(ds, "daily")
+    real, read = scan.sum_keyed, []
 
     def recording(source, *args, **kwargs):  # type: ignore[no-untyped-def]
         read.append(source)
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(run, "_sum_keyed", recording)
-    got, _ = run._stream(acct, ds, cal, index, WEIGHTS)
+    monkeypatch.setattr(scan, "sum_keyed", recording)
+    got, _ = scan.stream_daily(acct, ds, cal, index, WEIGHTS)
     assert len(read) == 1 and read[0] is not acct
     _same(got, want)
     read.clear()
-    ev_got = run._stream_events(events, ev_ds, ev_cal, ev_index, WEIGHTS)
-    assert len(read) == run.EVENT_BLOCKS
+    ev_got = scan.stream_events(events, ev_ds, ev_cal, ev_index, WEIGHTS)
+    assert len(read) == scan.EVENT_BLOCKS
     _same(ev_got, ev_want)

@@ -122,7 +122,7 @@ def drop(con: Any, name: str) -> None:
 def stored(con: Any, expr: Any, name: str) -> Iterator[Any]:
     """``expr`` stored as a temporary table for the ``with`` block, then dropped: a query
     too large for the working memory in one piece runs in two, the first's result spilled
-    to ``temp_directory`` as it grows (``batch.run._stream``)."""
+    to ``temp_directory`` as it grows (``batch.scan.stream_daily``)."""
     try:
         yield materialize(con, expr, name)
     finally:
