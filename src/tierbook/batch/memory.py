@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from tierbook.analytics.backends.duckdb import release_memory
+
 
 def give_back_memory(con: Any = None) -> None:
     """Return to the system what the stage just ended freed but the allocators keep for
@@ -21,8 +23,6 @@ def give_back_memory(con: Any = None) -> None:
     stage would have reused those pages (whole run at 2M: 6.66 GB either way; at 200k
     1.79–1.85 GB against 1.85). A few milliseconds; nothing where an allocator has no such
     call."""
-    from tierbook.analytics.backends.duckdb import release_memory
-
     if con is not None:
         release_memory(con)
     pa.default_memory_pool().release_unused()

@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tierbook.batch.memory import give_back_memory
+
 ROW_GROUP = 1 << 20  # pyarrow's default row group size
 
 
@@ -31,11 +33,11 @@ def write_parquet(frames: pd.DataFrame | Iterable[pd.DataFrame], path: Path) -> 
     parts = iter([frames] if isinstance(frames, pd.DataFrame) else frames)
     first = next(parts)
     cats = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
-    rest = first.drop(columns=cats)
-    schema = pa.Schema.from_pandas(rest, preserve_index=False)
-    values = {c: pa.array(first[c].cat.categories) for c in cats}
+    schema = pa.Schema.from_pandas(first.drop(columns=cats), preserve_index=False)
+    # a categorical's value type, from none of its values (each frame converts its own)
+    kinds = {c: pa.array(first[c].cat.categories[:0]).type for c in cats}
     plain = pa.schema(
-        [pa.field(c, _text(values[c].type)) if c in values else schema.field(c) for c in first]
+        [pa.field(c, _text(kinds[c])) if c in kinds else schema.field(c) for c in first]
     )
     text = [f.name for f in plain if _is_text(f.type)]
     stats = ["customer_id"] if "customer_id" in plain.names else False
@@ -48,7 +50,7 @@ def write_parquet(frames: pd.DataFrame | Iterable[pd.DataFrame], path: Path) -> 
             frame = next(parts, None)
     # Arrow's allocator keeps the pages of the row groups' copies for reuse: at 2M
     # customers that was 1.2 GB held for the rest of the run after writing the history
-    pa.default_memory_pool().release_unused()
+    give_back_memory()
     return rows
 
 

@@ -108,14 +108,15 @@ def stream_events(
     row_flag: str | None = None,
     blocks: int | None = None,
 ) -> BucketSums:
-    """``stream_daily`` of the event form's account sums. Each account's segments come from a
-    window over its events (the next event's date), which DuckDB does not spill: where it
-    runs out of working memory on the one query (at 1M customers, 32M events, under the
-    default ``TIERBOOK_MEMORY_LIMIT``), the accounts are taken in ``EVENT_BLOCKS`` blocks
-    by a hash of their id (``blocks``: that many at once), one query each over the events
-    of its accounts, summed into the same matrices. An account's sums and its rows' counts
-    (``n_ok``, ``repeated``) depend on its own events only, so the blocks give the one
-    query's sums; each block reads the events again (a twentieth of the daily rows)."""
+    """The event form's account sums, keyed and summed as ``stream_daily`` does. Each
+    account's segments come from a window over its events (the next event's date), which
+    DuckDB does not spill: where it runs out of working memory on the one query (at 1M
+    customers, 32M events, under the default ``TIERBOOK_MEMORY_LIMIT``), the accounts are
+    taken in ``EVENT_BLOCKS`` blocks by a hash of their id (``blocks``: that many at once),
+    one query each over the events of its accounts, summed into the same matrices. An
+    account's sums and its rows' counts (``n_ok``, ``repeated``) depend on its own events
+    only, so the blocks give the one query's sums; each block reads the events again (a
+    twentieth of the daily rows)."""
     import duckdb
 
     accounts = ds.tables["accounts"]
