@@ -121,6 +121,11 @@ def test_workbook_has_every_sheet_and_no_raw_identity(bank: Path, run_dir: Path)
     rows = ws.iter_rows(values_only=True)
     next(rows)
     header = list(next(rows))
+    assert len(header) == len(set(header)), "a column twice (a clash in a merge: _x, _y)"
+    for lad in ("card_tiers", "branch_bands"):  # each ladder's level, step and explanation
+        for col in ("level", "measure", "step", "explanation"):
+            assert f"{lad}_{col}" in header, (lad, col)
+    assert not [h for h in header if h.endswith(("_x", "_y"))]
     id_col = header.index("id_number")
     seen = 0
     for row in rows:

@@ -164,8 +164,9 @@ def write_analyses(result: Any, out: Path) -> dict[str, str]:
     )
     files["analyses"] = "analyses.json"
     rb = result.rulebook.rulebook
+    tiers = result.frame("tiers", ["ladder_id", "level"])
     counts = {
-        lad.id: result.tiers[result.tiers["ladder_id"] == lad.id]["level"]
+        lad.id: tiers[tiers["ladder_id"] == lad.id]["level"]
         .value_counts()
         .reindex(list(lad.level_names()), fill_value=0)
         for lad in rb.ladders

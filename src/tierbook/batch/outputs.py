@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from tierbook.batch.parquet import parquet_rows, write_parquet
+from tierbook.batch.parquet import move_spilled, write_parquet
 from tierbook.batch.run import RunResult
 
 PARQUET_RESULTS = (
@@ -51,7 +51,11 @@ def write_outputs(result: RunResult, out: Path, *, excel: bool = True) -> dict[s
     from tierbook.batch.value_outputs import merge_manifest, write_value_outputs
 
     counts = write_day_files(result, out)
-    value = write_value_outputs(result.value, out) if result.value is not None else None
+    value = None
+    if result.value is not None:
+        value = write_value_outputs(result.value, out, result.spilled)
+    with contextlib.suppress(OSError):  # empty once every spilled file has moved
+        spill_folder(out).rmdir()
     manifest = merge_manifest(build_manifest(result, counts), value)
     manifest["outputs"].update(write_analyses(result, out))
     return finish_outputs(result, manifest, out, excel=excel)
@@ -74,10 +78,7 @@ def write_day_files(result: RunResult, out: Path) -> dict[str, int]:
     for name in PARQUET_RESULTS:
         path = out / f"{name}.parquet"
         if name in result.spilled:
-            if result.spilled[name] != path:
-                result.spilled[name].replace(path)
-                result.spilled[name] = path
-            counts[name] = parquet_rows(path)
+            counts[name] = move_spilled(result.spilled, name, path)
             continue
         frame: pd.DataFrame = getattr(result, name)
         counts[name] = write_parquet(frame, path)

@@ -86,3 +86,12 @@ def _is_text(t: pa.DataType) -> bool:
 def _text(t: pa.DataType) -> pa.DataType:
     """A categorical's value type in the file: text as large strings, dates as dates."""
     return pa.large_string() if _is_text(t) else t
+
+
+def move_spilled(spilled: dict[str, Path], name: str, path: Path) -> int:
+    """Move the file the batch wrote for result ``name`` (``RunResult.spilled``) to
+    ``path``, record the move in ``spilled``, and return its row count."""
+    if spilled[name] != path:
+        spilled[name].replace(path)
+        spilled[name] = path
+    return parquet_rows(path)

@@ -84,7 +84,16 @@ class RunResult:
     """Churn, segments, membership."""
     spilled: dict[str, Path] = field(default_factory=dict)
     """Results the batch wrote to a Parquet file as soon as they were made (``run_batch(
-    spill=…)``), by name: their frame here has the file's columns and no rows."""
+    spill=…)``), by name: their frame here has the file's columns and no rows. ``frame``
+    reads them back."""
+
+    def frame(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The result ``name`` (a field of this result or of ``value``), held or read back
+        from its file when the batch spilled it; ``columns``: only those."""
+        if name in self.spilled:
+            return pd.read_parquet(self.spilled[name], columns=columns)
+        held = getattr(self, name) if hasattr(self, name) else getattr(self.value, name)
+        return held if columns is None else held[columns]
 
 
 class Timer:
@@ -223,13 +232,21 @@ def run_batch(
     customers, results, sums, cal = compute_tiers(ds, as_of, loaded, timer, sums_source)
     ds.finish_checks()  # no-op once the scan above settled them: the quarantine is complete
     index = pd.Index(customers["customer_id"])
+    spilled: dict[str, Path] = {}
+    if spill is not None:
+        if spill.exists():
+            shutil.rmtree(spill)  # what a run stopped half-way left
+        spill.mkdir(parents=True)
+    ladders = list(results.values())
     with timer.stage("tier results"):
-        tiers = concat_keeping_categories(
-            [tier_frame(r, index, sums, cal, stamp) for r in results.values()]
+        tiers = _spilled(
+            "tiers", (tier_frame(r, index, sums, cal, stamp) for r in ladders), spill, spilled
         )
-        history, spilled = _history(results, index, cal, spill)
-        changes = pd.concat(
-            [level_changes(r, index, cal) for r in results.values()], ignore_index=True
+        history = _spilled(
+            "history", (history_frame(r, index, cal) for r in ladders), spill, spilled
+        )
+        changes = _spilled(
+            "changes", (level_changes(r, index, cal) for r in ladders), spill, spilled, _concat
         )
         migrations = {k: migration_matrix(r) for k, r in results.items()}
     with timer.stage("assign staff and plan tasks"):
@@ -249,6 +266,10 @@ def run_batch(
 
         with timer.stage(VALUE_STAGE), working_memory(ds.con, analysis_memory_limit):
             value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
+            if value is not None:  # one row per customer, read by no later step
+                value.value_scores = _spilled(
+                    "value_scores", iter([value.value_scores]), spill, spilled
+                )
         with timer.stage(ANALYSES_STAGE), working_memory(ds.con, analysis_memory_limit):
             analyses = analyses_module.run_analyses(
                 ds, as_of, loaded, customers, results, sums, cal
@@ -278,18 +299,23 @@ def run_batch(
     )
 
 
-def _history(
-    results: Mapping[str, LadderResult], index: pd.Index, cal: Any, spill: Path | None
-) -> tuple[pd.DataFrame, dict[str, Path]]:
-    """Every ladder's history as one frame, or (``spill``) written to ``spill`` one ladder's
-    frame at a time, with a frame of its columns and no rows in its place."""
-    frames = (history_frame(r, index, cal) for r in results.values())
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True)
+
+
+def _spilled(
+    name: str,
+    frames: Iterator[pd.DataFrame],
+    spill: Path | None,
+    written: dict[str, Path],
+    concat: Callable[[list[pd.DataFrame]], pd.DataFrame] = concat_keeping_categories,
+) -> pd.DataFrame:
+    """``frames`` (e.g. one per ladder) as one frame, or (``spill``) written to
+    ``spill/<name>.parquet`` one frame at a time as they are made, recorded in ``written``,
+    with a frame of their columns and no rows in its place."""
     if spill is None:
-        return concat_keeping_categories(list(frames)), {}
-    if spill.exists():
-        shutil.rmtree(spill)  # what a run stopped half-way left
-    spill.mkdir(parents=True)
-    path = spill / "history.parquet"
+        return concat(list(frames))
+    path = spill / f"{name}.parquet"
     columns: list[pd.DataFrame] = []
 
     def keeping_columns() -> Iterator[pd.DataFrame]:
@@ -299,7 +325,8 @@ def _history(
             yield frame
 
     write_parquet(keeping_columns(), path)
-    return columns[0], {"history": path}
+    written[name] = path
+    return columns[0]
 
 
 def load_previous_assignments(out: Path) -> pd.DataFrame | None:

@@ -36,7 +36,8 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
 
 
 def _tier_table(result: RunResult, ladder_id: str, levels: list[str], title: str) -> Table:
-    t = result.tiers[result.tiers["ladder_id"] == ladder_id]
+    tiers = result.frame("tiers", ["ladder_id", "level", "measure"])
+    t = tiers[tiers["ladder_id"] == ladder_id]
     g = t.groupby("level", observed=False)["measure"].agg(["count", "sum"]).reindex(levels)
     g = g.fillna(0)
     table = Table(title=f"{title} [{ladder_id}]")
@@ -57,7 +58,7 @@ def _changes_table(result: RunResult) -> Table:
     table = Table(title="Upgrades and downgrades over the review history")
     for col in ("ladder", "upgrades", "downgrades", "in the last month"):
         table.add_column(col, justify="right" if col != "ladder" else "left")
-    ch = result.changes
+    ch = result.frame("changes", ["ladder_id", "direction", "date"])
     last = pd.Timestamp(result.as_of)
     for ladder_id, g in ch.groupby("ladder_id"):
         recent = g[pd.to_datetime(g["date"]) == last]

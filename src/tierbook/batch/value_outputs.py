@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tierbook.batch.parquet import move_spilled, write_parquet
 from tierbook.batch.value import ValueResult
 from tierbook.report.charts import pareto_png
 
@@ -18,15 +19,22 @@ VALUE_RESULTS = (
 )
 
 
-def write_value_outputs(value: ValueResult, out: Path) -> dict[str, Any]:
+def write_value_outputs(
+    value: ValueResult, out: Path, spilled: dict[str, Path] | None = None
+) -> dict[str, Any]:
     """Write every frame as ``<name>.parquet`` and ``pareto.png``; return what the manifest
-    records: row counts, file names and the concentration figures."""
+    records: row counts, file names and the concentration figures. A frame the batch
+    already wrote (``spilled``, see ``RunResult.spilled``) is moved into ``out``, and
+    ``spilled`` then names that file."""
     counts: dict[str, int] = {}
     files: dict[str, str] = {}
+    spilled = {} if spilled is None else spilled
     for name in VALUE_RESULTS:
-        frame = getattr(value, name)
-        frame.to_parquet(out / f"{name}.parquet", index=False)
-        counts[name] = len(frame)
+        path = out / f"{name}.parquet"
+        if name in spilled:
+            counts[name] = move_spilled(spilled, name, path)
+        else:
+            counts[name] = write_parquet(getattr(value, name), path)
         files[name] = f"{name}.parquet"
     if len(value.pareto):
         files["pareto_chart"] = pareto_png(

@@ -21,21 +21,17 @@ IDENTITY_MASKS = {"name": "name", "id_number": "id", "phone": "phone"}
 def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
     as_of = result.as_of.isoformat()
     sheets = [about_sheet(manifest)]
+    every_tier = result.frame("tiers")
     for lad in result.rulebook.rulebook.ladders:
         sheets.append(
             Sheet(
                 f"分层汇总 {lad.id}",
                 f"{lad.title} — {as_of}",
-                tier_summary(result.tiers, lad.id, list(lad.level_names())),
+                tier_summary(every_tier, lad.id, list(lad.level_names())),
             )
         )
     customers = result.customers.merge(result.identities, on="customer_id", how="left")
-    tiers = with_explanations(result)
-    wide = tiers.pivot(
-        index="customer_id", columns="ladder_id", values=["level", "step", "explanation"]
-    )
-    wide.columns = [f"{lad}_{col}" for col, lad in wide.columns]
-    customers = customers.merge(wide.reset_index(), on="customer_id", how="left")
+    customers = customers.merge(tier_columns(result, every_tier), on="customer_id", how="left")
     ident = [c for c in IDENTITY_MASKS if c in customers.columns]
     order = ["customer_id", *ident] + [
         c for c in customers.columns if c not in ("customer_id", *ident)
@@ -52,7 +48,7 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
         sheets.append(
             Sheet(f"迁移 {ladder_id}", f"{ladder_id}: first review → {as_of}", matrix.reset_index())
         )
-    sheets.append(Sheet("升降级 changes", "upgrades and downgrades", result.changes))
+    sheets.append(Sheet("升降级 changes", "upgrades and downgrades", result.frame("changes")))
     sheets.append(Sheet("员工客户 staff books", "assignments", result.assignments))
     sheets.append(
         Sheet("离职调整 departures", "customers moved because their staff left", result.departures)
@@ -69,15 +65,28 @@ def run_sheets(result: RunResult, manifest: dict[str, Any]) -> list[Sheet]:
     return sheets
 
 
-def with_explanations(result: RunResult) -> pd.DataFrame:
+def with_explanations(result: RunResult, tiers: pd.DataFrame) -> pd.DataFrame:
     rb = result.rulebook.rulebook
     weights = {k.value: v for k, v in rb.asset_weights.items()}
     parts = []
     for lad in rb.ladders:
-        part = result.tiers[result.tiers["ladder_id"] == lad.id].copy()
+        part = tiers[tiers["ladder_id"] == lad.id].copy()
         part["explanation"] = render_explanations(part, lad, weights)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def tier_columns(result: RunResult, tiers: pd.DataFrame) -> pd.DataFrame:
+    """Per customer, each ladder's step and explanation (``<ladder>_step``,
+    ``<ladder>_explanation``), ladders in the rulebook's order; the customers frame holds
+    each ladder's level and measure already."""
+    wide = with_explanations(result, tiers).pivot(
+        index="customer_id", columns="ladder_id", values=["step", "explanation"]
+    )
+    wide.columns = [f"{lad}_{col}" for col, lad in wide.columns]
+    ladders = [lad.id for lad in result.rulebook.rulebook.ladders]
+    order = [f"{lad}_{col}" for lad in ladders for col in ("step", "explanation")]
+    return wide[order].reset_index()
 
 
 def tier_summary(tiers: pd.DataFrame, ladder_id: str, levels: list[str]) -> pd.DataFrame:
