@@ -16,10 +16,11 @@ all of it, so it sets the peak (200k customers × 365 days: under 500 MB, where 
 bench`` and ``docs/scaling.md``)."""
 
 DEFAULT_ANALYSIS_MEMORY_LIMIT = "1GB"
-"""DuckDB's working memory for the value step and the analyses of a full run, which hold
-per-account and per-customer windows over the year's days (``lead`` over each account's
-balances, cumulative levels): at 200k customers they run out of 256MB, and DuckDB's window
-operator does not spill as its aggregates do (``docs/scaling.md``)."""
+"""DuckDB's working memory for the analyses of a full run (churn's monthly flows: the
+year's transactions by customer, month, counterparty and direction ran out of 224MB at 2M
+customers). The value step, which used it too, now runs under ``TIERBOOK_MEMORY_LIMIT``: its
+per-customer windows over the year's days go in blocks of customers sized from that limit
+(``docs/scaling.md``)."""
 
 
 @dataclass(frozen=True)

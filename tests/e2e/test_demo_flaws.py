@@ -53,7 +53,7 @@ def test_bad_rows_carry_file_line_column_and_no_personal_data(flawed, tmp_path: 
     ("setting", "stage"),
     [
         ("TIERBOOK_MEMORY_LIMIT", "load and validate inputs"),
-        ("TIERBOOK_ANALYSIS_MEMORY_LIMIT", "value score, key customers, fake-big flags"),
+        ("TIERBOOK_ANALYSIS_MEMORY_LIMIT", "analyses: churn, segments, membership"),
     ],
 )
 def test_a_run_beyond_a_memory_limit_stops_naming_the_setting_and_the_stage_not_a_traceback(

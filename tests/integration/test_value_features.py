@@ -16,7 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from tests.integration.test_aum_engine import AS_OF, WEIGHTS, _frames, books
 from tierbook.analytics import features as fx
 from tierbook.analytics.backends.duckdb import connect
-from tierbook.batch.value_inputs import shape_frame, window
+from tierbook.batch.value_inputs import (
+    SHAPE_BLOCK_CUSTOMER_DAYS,
+    SHAPE_CUSTOMER_DAYS_PER_MIB,
+    shape_block_customer_days,
+    shape_frame,
+    window,
+)
 from tierbook.domain.periods import review_calendar
 
 THRESHOLDS = (0.0, 5_000.0, 10_000.0, 15_000.0)
@@ -122,7 +128,7 @@ def test_the_balance_shape_in_blocks_of_customers_is_the_one_query_result(con, b
         con.con.register("shape_balances", table)
         t = con.table("shape_balances").cast({"date": "date"})
         one = _engine(con, acc, table, form, win.measurement_days)
-        for block in (1, 2):
+        for block in (1, 2, 3, 1000):
             got = shape_frame(con, t, acc_t, form, win, WEIGHTS, THRESHOLDS, block_customers=block)
             assert got.index.is_unique, (form, block)
             got = got.reindex(CUSTOMERS).fillna(0.0)
@@ -194,3 +200,30 @@ def test_the_peak_day_and_the_measurement_date_are_the_first_of_tied_days_in_any
     assert START + timedelta(days=int(got["peak_day"])) == date(2025, 3, 10)
     assert got["period_end_max"] == 8_000.0
     assert START + timedelta(days=int(got["period_end_day"])) == date(2025, 1, 31)
+
+
+def test_a_blocks_account_range_spans_exactly_its_customers_accounts(con) -> None:
+    """The range each block also asks of the balances (so that a reader skips the row
+    groups of other accounts) runs from the block's lowest to its highest account id, other
+    customers' accounts between them included: the join keeps only the block's own."""
+    acc = pd.DataFrame(
+        [("A07", "C0"), ("A02", "C1"), ("A11", "C1"), ("A05", "C2"), ("A09", "C0")],
+        columns=["account_id", "customer_id"],
+    )
+    con.con.register("range_accounts", acc)
+    a = con.table("range_accounts")
+    assert fx.account_range(a.filter(a.customer_id == "C0")) == ("A07", "A09")
+    assert fx.account_range(a.filter(a.customer_id <= "C1")) == ("A02", "A11")
+    assert fx.account_range(a.filter(a.customer_id == "C2")) == ("A05", "A05")
+    assert fx.account_range(a.filter(a.customer_id > "C2")) is None
+
+
+def test_shape_blocks_grow_with_the_working_memory() -> None:
+    """The customer × day step of a block must fit DuckDB's working memory: blocks are
+    sized from the limit in force (the default 224MB: about 4.3M customer-days, 11.7k
+    customers over a year), and another engine takes the fixed default."""
+    small, large = connect(memory_limit="224MB"), connect(memory_limit="1GB")
+    per_mib = SHAPE_CUSTOMER_DAYS_PER_MIB
+    assert shape_block_customer_days(small) == pytest.approx(213.6 * per_mib, rel=0.01)
+    assert shape_block_customer_days(large) == pytest.approx(953.6 * per_mib, rel=0.01)
+    assert shape_block_customer_days(object()) == SHAPE_BLOCK_CUSTOMER_DAYS

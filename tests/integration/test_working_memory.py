@@ -1,4 +1,4 @@
-"""The value step and the analyses run with their own DuckDB working memory
+"""The analyses run with their own DuckDB working memory
 (``TIERBOOK_ANALYSIS_MEMORY_LIMIT``); the connection's own limit is put back afterwards."""
 
 from __future__ import annotations

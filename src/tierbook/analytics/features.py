@@ -75,6 +75,15 @@ def _weight(product_type: ir.StringValue, weights: dict[str, float]) -> ir.Float
     )
 
 
+def account_range(accounts: ir.Table) -> tuple[str, str] | None:
+    """The lowest and highest ``account_id`` of ``accounts`` (None when it has none): with
+    the accounts of a block of customers, a range that keeps every balance row of theirs
+    (for ``customer_levels``)."""
+    row = accounts.aggregate(lo=accounts.account_id.min(), hi=accounts.account_id.max())
+    found = row.to_pyarrow().to_pylist()[0]
+    return None if found["lo"] is None else (found["lo"], found["hi"])
+
+
 def customer_keys(accounts: ir.Table) -> ir.Table:
     """``customer_id`` and ``cust``, a dense integer key (0, 1, … in ``customer_id`` order)
     for every customer holding an account."""
@@ -90,13 +99,19 @@ def customer_levels(
     as_of: date,
     weights: dict[str, float],
     keys: ir.Table,
+    account_range: tuple[str, str] | None = None,
 ) -> ir.Table:
     """Runs of days (``day`` from ``start``, ``length``) at one weighted AUM ``level`` per
-    customer ``cust`` (the key of ``keys``, from ``customer_keys``)."""
+    customer ``cust`` (the key of ``keys``, from ``customer_keys``). ``account_range``: the
+    lowest and highest ``account_id`` of those customers' accounts, also asked of the
+    balances (it keeps the same rows: the join keeps only those accounts), so that an engine
+    reading files skips the row groups whose account ids lie outside it."""
     acc = accounts.select(
         "account_id", "customer_id", "close_date", w=_weight(accounts.product_type, weights)
     ).filter(lambda a: a.w > 0)
     acc = acc.join(keys, "customer_id").select("account_id", "cust", "close_date", "w")
+    if account_range is not None:
+        balances = balances.filter(balances.account_id.between(*account_range))
     if form == "daily":
         t = balances.filter(balances.date >= start, balances.date <= as_of)
         j = t.join(acc, "account_id")

@@ -55,8 +55,10 @@ IDENTITY = ("name", "id_number", "phone")
 
 VALUE_STAGE = "value score, key customers, fake-big flags"
 ANALYSES_STAGE = "analyses: churn, segments, membership"
-ANALYSIS_STAGES = (VALUE_STAGE, ANALYSES_STAGE)
-"""The stages that run under ``analysis_memory_limit`` (``run_batch``)."""
+ANALYSIS_STAGES = (ANALYSES_STAGE,)
+"""The stages that run under ``analysis_memory_limit`` (``run_batch``). The value step runs
+under the engine's own limit: its customer × day balance shapes go in blocks sized from
+that limit (``value_inputs.shape_block_customer_days``)."""
 
 
 @dataclass
@@ -214,8 +216,8 @@ def run_batch(
     ``maintenance_ds``: see ``tierbook.batch.close``). With ``sums_source`` (a daily close,
     whose dataset holds only the day's rows) the value step and the analyses, which read the
     whole year's balances and transactions, are left to the next full run.
-    ``analysis_memory_limit``: DuckDB's working memory for those two steps (their windows
-    over the year's days need more than the tier scan; ``bootstrap``). ``staff_ends``: end
+    ``analysis_memory_limit``: DuckDB's working memory for the analyses (their monthly flows
+    over the year's transactions need more than the tier scan; ``bootstrap``). ``staff_ends``: end
     dates recorded outside the staff file (``assign_and_plan``). ``spill``: a folder (made
     afresh) where the history, the largest result (customers × ladders × review months: 48M
     rows at 2M customers) and read by no later step, is written ladder by ladder as it is
@@ -264,7 +266,7 @@ def run_batch(
     if sums_source is None:  # a daily close sees one day's rows: the analyses need the year
         from tierbook.batch.value import value_step  # networkx: only when it runs
 
-        with timer.stage(VALUE_STAGE), working_memory(ds.con, analysis_memory_limit):
+        with timer.stage(VALUE_STAGE):
             value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
             if value is not None:  # one row per customer, read by no later step
                 value.value_scores = _spilled(
