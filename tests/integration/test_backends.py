@@ -253,7 +253,12 @@ def test_the_command_line_runs_the_batch_in_postgres_with_duckdbs_outputs(
     url = f"postgresql://postgres@127.0.0.1:5432/{postgres_con.con.info.dbname}"
     for name, extra in (("duckdb", ()), ("postgres", ("--database", url))):
         run_batch(bank, tmp_path / name, "--no-excel", "--quiet", *extra)
-    for table, key in (("tiers", ["ladder_id", "customer_id"]), ("tasks", ["task_id"])):
+    for table, key in (
+        ("tiers", ["ladder_id", "customer_id"]),
+        ("tasks", ["task_id"]),
+        ("churn", ["customer_id"]),  # the monthly book: flows of the followed customers only
+        ("value_scores", ["customer_id"]),  # balance shapes in blocks of customers
+    ):
         got, want = (
             pd.read_parquet(tmp_path / e / f"{table}.parquet").sort_values(key, ignore_index=True)
             for e in ("postgres", "duckdb")

@@ -29,13 +29,21 @@ def _window(d: ir.DateValue, cal: ReviewCalendar) -> ir.BooleanValue:
 
 
 def monthly_flows(
-    transactions: ir.Table, accounts: ir.Table, customers: ir.Table, cal: ReviewCalendar
+    transactions: ir.Table,
+    accounts: ir.Table,
+    customers: ir.Table,
+    cal: ReviewCalendar,
+    rows: ir.Table | None = None,
 ) -> ir.Table:
     """Per customer, month, counterparty type and direction: amount and count — keyed by
     integers (``row`` of ``customer_rows``; ``cp`` and ``di`` the positions in
-    ``COUNTERPARTY_TYPES`` and ``DIRECTIONS``), which group in far less memory than text."""
+    ``COUNTERPARTY_TYPES`` and ``DIRECTIONS``), which group in far less memory than text.
+    ``rows``: a table of the ``row`` values wanted (the others' transactions are neither
+    joined nor grouped)."""
     t = transactions.filter(_window(transactions.date, cal))
     a = accounts.select("account_id", "customer_id").join(customer_rows(customers), "customer_id")
+    if rows is not None:
+        a = a.join(rows, "row")
     j = t.join(a.select("account_id", "row"), "account_id")
     j = j.mutate(
         month=month_index(j.date, cal).cast("int16"),

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tierbook.analytics import churn as expr
 from tierbook.analytics.aum import customer_rows
@@ -86,9 +88,12 @@ def build_monthly_book(
     counts = np.zeros((n, t))
     position = np.full(len(customers), -1, dtype=np.int64)  # customers row -> book row
     position[rows] = np.arange(n)
+    wanted = None if n == len(customers) else _rows_table(rows)
     if "transactions" in ds.tables:
         tb = ds.tables
-        flows_expr = expr.monthly_flows(tb["transactions"], tb["accounts"], tb["customers"], cal)
+        flows_expr = expr.monthly_flows(
+            tb["transactions"], tb["accounts"], tb["customers"], cal, wanted
+        )
         for batch in record_batches(ds.con, flows_expr):  # streamed: no whole result held
             at = position[batch.column("row").to_numpy(zero_copy_only=False)]
             pos = batch.column("month").to_numpy(zero_copy_only=False).astype(np.int64) - months[0]
@@ -100,7 +105,7 @@ def build_monthly_book(
             count = batch.column("count").to_numpy(zero_copy_only=False)
             np.add.at(counts, (at[ok], pos[ok]), count[ok])
     ends = [cal.month_ends[m] for m in months]
-    open_accounts = _open_accounts(ds, position, ends)
+    open_accounts = _open_accounts(ds, position, ends, wanted)
     cust = ds.tables["customers"].select("customer_id", "open_date").to_pandas()
     opened = cust.set_index("customer_id")["open_date"].reindex(index)
     open_date = pd.to_datetime(opened).to_numpy().astype("datetime64[D]")
@@ -110,13 +115,23 @@ def build_monthly_book(
     )  # fmt: skip
 
 
-def _open_accounts(ds: Dataset, position: np.ndarray, ends: list[date]) -> np.ndarray:
+def _rows_table(rows: np.ndarray) -> ir.Table:
+    """The customers-table rows of the book, as a table the engine joins on (``row``)."""
+    return ibis.memtable(pa.table({"row": pa.array(rows, type=pa.int32())}))
+
+
+def _open_accounts(
+    ds: Dataset, position: np.ndarray, ends: list[date], wanted: ir.Table | None
+) -> np.ndarray:
     """``[book rows, months]`` AUM accounts open at each month end; ``position``: the book
-    row of each customers-table row (-1 when not in the book)."""
+    row of each customers-table row (-1 when not in the book); ``wanted``: those rows as a
+    table (None: every row)."""
     a = ds.tables["accounts"]
     a = a.filter(a.product_type != "loan").join(
         customer_rows(ds.tables["customers"]), "customer_id"
     )
+    if wanted is not None:
+        a = a.join(wanted, "row")
     aggs = {
         f"m{k}": ibis.ifelse(
             (a.open_date <= e) & (a.close_date.isnull() | (a.close_date > e)), 1, 0
