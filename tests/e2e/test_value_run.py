@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.helpers import run_batch, tierbook
 from tierbook.batch.evaluate import evaluate_run
+from tierbook.batch.value_frames import MONEY_EVIDENCE
 from tierbook.demo.generator import generate
 
 FLOOR = 0.8  # at 5 planted customers per case one miss or one extra flag is 0.8
@@ -67,6 +68,9 @@ def test_flags_carry_their_evidence_and_agree_with_the_raw_income(
     assert (per.loc[peel.index, "conc"] > per.loc[peel.index, "gross"]).all()
     bulk = flags[flags["detector"].isin(["window_dressing", "one_off_bulk"])]
     assert (bulk["peak"] >= 5 * bulk["held_avg"]).all()
+    for column in MONEY_EVIDENCE:  # to the cent: a rerun writes the same amounts
+        amounts = flags[column].dropna().astype(float)
+        np.testing.assert_array_equal(amounts, amounts.round(2), err_msg=column)
     assert (bulk["days_above"] <= 60).all()
 
 

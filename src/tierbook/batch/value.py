@@ -115,9 +115,10 @@ def score_frame(
 ) -> pd.DataFrame:
     f, s = inp.frame, rules.score
     profit = f["profit"].to_numpy(float)
-    influence = referral_influence(
+    in_graph = f.index.isin(list({c for edge in inp.edges for c in edge}))
+    influence = referral_influence(  # the profit of the customers a referral reaches
         inp.edges,
-        dict(zip(f.index, profit.tolist(), strict=True)),
+        dict(zip(f.index[in_graph], profit[in_graph].tolist(), strict=True)),
         decay=s.referral_decay,
         depth=s.referral_depth,
     )
@@ -126,9 +127,11 @@ def score_frame(
     for col in ("contribution", "concessions", "txn_count", "volume", "tenure_years"):
         out[col] = f[col].to_numpy()
     out["product_types"] = inp.held.sum(axis=1)
-    ids = out["customer_id"]
-    out["referred"] = ids.map(lambda c: influence[c].direct if c in influence else 0)
-    out["referral_value"] = ids.map(lambda c: influence[c].value if c in influence else 0.0)
+    referrers = pd.Index(list(influence), dtype=object)
+    at = referrers.get_indexer(out["customer_id"])  # -1: referred nobody
+    direct = np.asarray([i.direct for i in influence.values()] + [0], dtype=np.int64)
+    value = np.asarray([i.value for i in influence.values()] + [0.0], dtype=float)
+    out["referred"], out["referral_value"] = direct[at], value[at]  # [-1]: the zeros
     out["aum_cv"] = scoring.coefficient_of_variation(inp.monthly_aum)
     vi = scoring.ValueInputs(
         profit=profit,
@@ -144,11 +147,12 @@ def score_frame(
     out["score"] = np.round(total, 2)
     out["rank"] = out["score"].rank(ascending=False, method="first").astype(int)
     flagged = np.zeros(len(out), dtype=bool)
-    names = pd.Series("", index=out.index)
-    for name, mask in kinds.items():
+    for mask in kinds.values():
         flagged |= mask
-        names = names.where(~mask, (names + "," + name).str.lstrip(","))
-    out["flags"] = names
+    names = np.full(len(out), "", dtype=object)  # the flags' names in detector order
+    rows = np.flatnonzero(flagged)
+    names[rows] = [",".join(k for k, m in kinds.items() if m[r]) for r in rows.tolist()]
+    out["flags"] = pd.Series(names, index=out.index, dtype="str")
     key, reasons = scoring.select_key_customers(total, profit, flagged, rules.select)
     out["key_customer"] = key
     out["key_reason"] = reasons

@@ -168,8 +168,8 @@ def gather(
     shape = shape_frame(ds.con, balances, acc, ds.balance_form, win, weights, thresholds)
     frame[SHAPE_COLUMNS] = shape.reindex(index)[SHAPE_COLUMNS]
     frame["round_trip"] = np.minimum(frame["inflow_before"], frame["outflow_after"])
-    filled = frame.drop(columns=["flow_day", "peak_day", "period_end_day"]).fillna(0.0)
-    frame[filled.columns] = filled
+    for column in frame.columns.difference(["flow_day", "peak_day", "period_end_day"], sort=False):
+        frame[column] = frame[column].fillna(0.0)  # a column at a time: no copy of the frame
     hold = fx.holdings(acc, win.as_of).to_pandas()
     held = np.zeros((len(index), len(PRODUCTS)), dtype=bool)
     rows = index.get_indexer(hold["customer_id"])
