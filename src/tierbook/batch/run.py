@@ -322,8 +322,8 @@ def _spilled(
 
     def keeping_columns() -> Iterator[pd.DataFrame]:
         for frame in frames:
-            if not columns:
-                columns.append(frame.iloc[:0])
+            if not columns:  # a copy: an empty view would keep the whole frame's arrays
+                columns.append(frame.iloc[:0].copy())
             yield frame
 
     write_parquet(keeping_columns(), path)
