@@ -38,7 +38,7 @@ def _run(bank: Path, spill: Path | None):  # type: ignore[no-untyped-def]
     return run_batch(ds, AS_OF, loaded, spill=spill)
 
 
-SPILLED = {"history", "tiers", "changes", "value_scores"}
+SPILLED = {"history", "tiers", "changes", "value_scores", "key_customers"}
 """The results a run writes as soon as they are made: read by no later step."""
 
 
@@ -59,11 +59,12 @@ def test_results_written_as_they_are_made_are_the_held_runs_files(
     (stale / "history.parquet").write_bytes(b"a run stopped half-way")
     spilled = _run(bank, spill_folder(out))
     assert set(spilled.spilled) == SPILLED
-    for name in SPILLED - {"value_scores"}:
+    for name in SPILLED - {"value_scores", "key_customers"}:
         kept, whole = getattr(spilled, name), getattr(held, name)
         assert kept.empty and list(kept.columns) == list(whole.columns), name
     assert spilled.value is not None and held.value is not None
     assert spilled.value.value_scores.empty and len(held.value.value_scores) == len(held.customers)
+    assert spilled.value.key_customers.empty and len(held.value.key_customers) > 0
     assert len(held.history) == 2 * 12 * len(held.customers)  # two ladders, twelve months
     assert len(held.tiers) == 2 * len(held.customers)
     # what the summary, the chart counts and the workbook read back from the files

@@ -55,6 +55,10 @@ IDENTITY = ("name", "id_number", "phone")
 
 VALUE_STAGE = "value score, key customers, fake-big flags"
 ANALYSES_STAGE = "analyses: churn, segments, membership"
+SPILLED_VALUE_RESULTS = ("value_scores", "key_customers")
+"""The value step's results ``run_batch(spill=…)`` writes as soon as they are made: one row
+per customer and one per key customer (up to a fifth of the book), read by no later step."""
+
 ANALYSIS_STAGES = (ANALYSES_STAGE,)
 """The stages that run under ``analysis_memory_limit`` (``run_batch``). The value step runs
 under the engine's own limit: its customer × day balance shapes go in blocks sized from
@@ -219,10 +223,11 @@ def run_batch(
     ``analysis_memory_limit``: DuckDB's working memory for the analyses (their monthly flows
     over the year's transactions need more than the tier scan; ``bootstrap``). ``staff_ends``: end
     dates recorded outside the staff file (``assign_and_plan``). ``spill``: a folder (made
-    afresh) where the history, the largest result (customers × ladders × review months: 48M
-    rows at 2M customers) and read by no later step, is written ladder by ladder as it is
-    made instead of being held (``RunResult.spilled``; ``tierbook run`` passes
-    ``outputs.spill_folder(out)``, and ``write_day_files`` moves the file into ``out``)."""
+    afresh) where the results read by no later step are written as they are made instead of
+    being held: the history (customers × ladders × review months: 48M rows at 2M
+    customers), the tiers and the level changes ladder by ladder, the value scores and the
+    key customers (``RunResult.spilled``, ``RunResult.frame``; ``tierbook run`` passes
+    ``outputs.spill_folder(out)``, and ``write_outputs`` moves the files into ``out``)."""
     from tierbook.analytics.backends.duckdb import working_memory
     from tierbook.batch.maintain import assign_and_plan
 
@@ -268,10 +273,11 @@ def run_batch(
 
         with timer.stage(VALUE_STAGE):
             value = value_step(ds, as_of, loaded, customers, sums, cal, maint.assignments)
-            if value is not None:  # one row per customer, read by no later step
-                value.value_scores = _spilled(
-                    "value_scores", iter([value.value_scores]), spill, spilled
-                )
+            if value is not None and spill is not None:  # per customer, read by no later step
+                for name in SPILLED_VALUE_RESULTS:
+                    setattr(
+                        value, name, _spilled(name, iter([getattr(value, name)]), spill, spilled)
+                    )
         with timer.stage(ANALYSES_STAGE), working_memory(ds.con, analysis_memory_limit):
             analyses = analyses_module.run_analyses(
                 ds, as_of, loaded, customers, results, sums, cal

@@ -39,7 +39,7 @@ def value_sheets(result: RunResult) -> list[Sheet]:
         Sheet(
             "大客户 key customers",
             f"大客户 key customers by value score — {as_of}",
-            _named(v.key_customers, result.identities),
+            _named(result.frame("key_customers"), result.identities),
             masked_columns=NAME_MASK,
         ),
         Sheet(
