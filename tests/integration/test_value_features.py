@@ -223,7 +223,7 @@ def test_shape_blocks_grow_with_the_working_memory() -> None:
     sized from the limit in force (the default 224MB: about 4.3M customer-days, 11.7k
     customers over a year), and another engine takes the fixed default."""
     small, large = connect(memory_limit="224MB"), connect(memory_limit="1GB")
-    per_mib = SHAPE_CUSTOMER_DAYS_PER_MIB
-    assert shape_block_customer_days(small) == pytest.approx(213.6 * per_mib, rel=0.01)
-    assert shape_block_customer_days(large) == pytest.approx(953.6 * per_mib, rel=0.01)
+    per_mib = SHAPE_CUSTOMER_DAYS_PER_MIB  # DuckDB's MB are 10^6 bytes
+    assert shape_block_customer_days(small) == pytest.approx(224e6 / 2**20 * per_mib, rel=0.01)
+    assert shape_block_customer_days(large) == pytest.approx(1e9 / 2**20 * per_mib, rel=0.01)
     assert shape_block_customer_days(object()) == SHAPE_BLOCK_CUSTOMER_DAYS

@@ -13,8 +13,9 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     con = console or Console()
     rb = result.rulebook
     con.rule(f"tierbook run as of {result.as_of} — {rb.rulebook.id} {rb.rulebook.version}")
+    tiers = result.frame("tiers", ["ladder_id", "level", "measure"])  # read once, all ladders
     for lad in rb.rulebook.ladders:
-        con.print(_tier_table(result, lad.id, list(lad.level_names()), lad.title))
+        con.print(_tier_table(tiers, lad.id, list(lad.level_names()), lad.title))
     con.print(_changes_table(result))
     con.print(_counts_table("Staff books (customers per role)", result.assignments, "role"))
     con.print(_counts_table("Tasks by kind", result.tasks, "kind"))
@@ -35,8 +36,7 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     )
 
 
-def _tier_table(result: RunResult, ladder_id: str, levels: list[str], title: str) -> Table:
-    tiers = result.frame("tiers", ["ladder_id", "level", "measure"])
+def _tier_table(tiers: pd.DataFrame, ladder_id: str, levels: list[str], title: str) -> Table:
     t = tiers[tiers["ladder_id"] == ladder_id]
     g = t.groupby("level", observed=False)["measure"].agg(["count", "sum"]).reindex(levels)
     g = g.fillna(0)

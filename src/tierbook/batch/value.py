@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from tierbook.batch.measures import BucketSums
-from tierbook.batch.value_frames import concentration_frames, flag_frame, key_customer_frame
+from tierbook.batch.value_frames import (
+    any_flag,
+    concentration_frames,
+    flag_frame,
+    key_customer_frame,
+)
 from tierbook.batch.value_inputs import ValueInputs, gather
 from tierbook.domain import detectors as det
 from tierbook.domain import scoring
@@ -146,9 +151,7 @@ def score_frame(
         out[f"pts_{p}"] = np.round(points[p], 2)
     out["score"] = np.round(total, 2)
     out["rank"] = out["score"].rank(ascending=False, method="first").astype(int)
-    flagged = np.zeros(len(out), dtype=bool)
-    for mask in kinds.values():
-        flagged |= mask
+    flagged = any_flag(kinds, len(out))
     names = np.full(len(out), "", dtype=object)  # the flags' names in detector order
     rows = np.flatnonzero(flagged)
     names[rows] = [",".join(k for k, m in kinds.items() if m[r]) for r in rows.tolist()]

@@ -88,6 +88,14 @@ def _reasons(detector: str, e: pd.DataFrame, rules: KeyCustomerRules) -> pd.Seri
     )  # fmt: skip
 
 
+def any_flag(kinds: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """``[n]`` whether any detector of ``kinds`` flags each row."""
+    out = np.zeros(n, dtype=bool)
+    for mask in kinds.values():
+        out |= mask
+    return out
+
+
 def flag_frame(
     base: pd.DataFrame,
     f: pd.DataFrame,
@@ -96,10 +104,7 @@ def flag_frame(
     rules: KeyCustomerRules,
 ) -> pd.DataFrame:
     """One row per flag: who, which detector, why (reason) and the evidence columns."""
-    any_flag = np.zeros(len(f), dtype=bool)
-    for mask in kinds.values():
-        any_flag |= mask
-    flagged = np.flatnonzero(any_flag)  # the evidence of these rows only (few of the book)
+    flagged = np.flatnonzero(any_flag(kinds, len(f)))  # the evidence of these rows only
     e = _evidence(f.iloc[flagged].reset_index(drop=True), win)
     at = np.full(len(f), -1, dtype=np.int64)
     at[flagged] = np.arange(len(flagged))
